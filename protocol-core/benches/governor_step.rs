@@ -1,0 +1,81 @@
+//! One governor decision step with 100 000 known peers (goal ≤ 50 µs).
+//!
+//! `connect_failed_redial`: a connect fails (failure accounting, back-off queue insert) and the
+//! governor picks a replacement from the cold set (diversity policy) — the common busy step.
+//! `timeout_idle`: a wake-up with nothing to do (time queues checked, all guards evaluated).
+
+use std::hint::black_box;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use protocol_core::governor::{
+    Governor, GovernorAction, GovernorConfig, GovernorInput, LearnedPeer, Targets, Timing,
+    MAX_LEARNED_PER_INPUT,
+};
+
+const KNOWN: u32 = 100_000;
+
+fn setup(t0: Instant) -> (Governor, SocketAddr) {
+    let config = GovernorConfig {
+        targets: Targets { root: 0, known: KNOWN, established: 13, active: 10 },
+        peer_sharing: false,
+        timing: Timing { churn_interval: None, ..Timing::default() },
+        ..GovernorConfig::default()
+    };
+    let mut g = Governor::new(config, 42);
+    g.handle_timeout(t0);
+    let all: Vec<LearnedPeer> = (0..KNOWN)
+        .map(|i| LearnedPeer {
+            addr: SocketAddr::new(Ipv4Addr::from(0x0b00_0000 + i * 7).into(), 51235),
+            hops: Some((i % 7) as u8),
+        })
+        .collect();
+    for chunk in all.chunks(MAX_LEARNED_PER_INPUT) {
+        g.handle_input(t0, GovernorInput::PeersLearned { from: None, peers: chunk.to_vec() });
+    }
+    assert_eq!(g.counters().known, KNOWN as usize);
+    // Establish 12 of the 13 dialled peers; keep the 13th in flight.
+    let mut pending = Vec::new();
+    while let Some(a) = g.poll_action() {
+        if let GovernorAction::Connect(p) = a {
+            pending.push(p);
+        }
+    }
+    let last = pending.pop().expect("13 connects");
+    for p in pending {
+        g.handle_input(t0, GovernorInput::ConnectSucceeded { peer: p, sharing: true });
+    }
+    while g.poll_action().is_some() {}
+    (g, last)
+}
+
+fn bench(c: &mut Criterion) {
+    let t0 = Instant::now();
+    let (mut g, mut inflight) = setup(t0);
+    let mut now = t0;
+    c.bench_function("governor_step/connect_failed_redial_100k_known", |b| {
+        b.iter(|| {
+            now += Duration::from_millis(1);
+            g.handle_input(now, GovernorInput::ConnectFailed { peer: inflight });
+            while let Some(a) = g.poll_action() {
+                if let GovernorAction::Connect(p) = a {
+                    inflight = p;
+                }
+            }
+            black_box(&g);
+        })
+    });
+    let (mut g, _) = setup(t0);
+    let mut now = t0;
+    c.bench_function("governor_step/timeout_idle_100k_known", |b| {
+        b.iter(|| {
+            now += Duration::from_millis(1);
+            g.handle_timeout(now);
+            black_box(g.poll_action());
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
