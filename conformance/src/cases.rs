@@ -901,9 +901,7 @@ fn rs_flood(ctx: &Ctx, mode: Flood) -> Outcome {
     drop(held);
     match (serving, health) {
         (Ok(()), Ok((s, _))) if [200, 500, 503].contains(&s) => Outcome::Pass,
-        (Ok(()), Ok((s, _))) => fail(format!(
-            "/health answered {s} ({refused} flood connects refused) ({refused} flood connects refused)"
-        )),
+        (Ok(()), Ok((s, _))) => fail(format!("/health answered {s} ({refused} flood connects refused)")),
         (Err(e), _) => fail(format!("{e} (flood of {} connections, {refused} refused)", ctx.rc.flood)),
         (_, Err(e)) => fail(format!("/health: {e}")),
     }

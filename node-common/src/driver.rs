@@ -450,9 +450,13 @@ async fn established<R: Runtime>(
     handshake: BoxFuture<'static, Result<R::Tls, String>>,
     (mut wrx, queued): WriterRx,
 ) {
+    // The core may close the connection before TLS is done (handshake deadline, eviction from
+    // a full pending table): its only command then is Close, so drop the socket at once.
+    let handshake = future::select(handshake, wrx.next());
     let stream = match deadline(&ctx.rt, Instant::now() + TLS_HANDSHAKE_TIMEOUT, handshake).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(error)) => return report(&ctx, Input::TlsFailed { conn, error }).await,
+        Ok(Either::Left((Ok(s), _))) => s,
+        Ok(Either::Left((Err(error), _))) => return report(&ctx, Input::TlsFailed { conn, error }).await,
+        Ok(Either::Right(_)) => return,
         Err(()) => {
             let error = format!("TLS handshake not done within {TLS_HANDSHAKE_TIMEOUT:?}");
             return report(&ctx, Input::TlsFailed { conn, error }).await;

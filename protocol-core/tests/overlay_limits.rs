@@ -18,21 +18,55 @@ fn listen(o: &Overlay) -> SocketAddr {
 }
 
 #[test]
-fn pending_handshakes_are_bounded() {
+fn pending_handshakes_are_bounded_by_evicting_the_busiest_address() {
     let now = Instant::now();
     let mut cfg = OverlayConfig::new(Network::Xrpl);
     cfg.max_pending_handshakes = 3;
     let mut o = Overlay::new(cfg, protocol_core::overlay::testing::node_key(0), now, 1);
     let l = listen(&o);
     // Private sources are exempt from the per-IP limit, so only the pending cap applies.
-    for port in 0..3 {
-        o.accept(now, SocketAddr::new("10.0.0.1".parse().unwrap(), 1000 + port), l).unwrap();
-    }
-    let err = o.accept(now, "10.0.0.1:2000".parse().unwrap(), l).unwrap_err();
-    assert_eq!(err, Refused::TooManyPendingHandshakes(3));
-    // The deadline frees them.
+    let flood: Vec<_> = (0..3)
+        .map(|port| o.accept(now, SocketAddr::new("10.0.0.1".parse().unwrap(), 1000 + port), l).unwrap())
+        .collect();
+    // A fourth connection evicts the oldest of the flood instead of being refused.
+    let newcomer = o.accept(now, "10.0.0.2:2000".parse().unwrap(), l).unwrap();
+    let closes: Vec<_> = std::iter::from_fn(|| o.poll_output())
+        .filter_map(|out| match out {
+            protocol_core::overlay::Output::Close { conn, reason } => Some((conn, reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closes, vec![(flood[0], DisconnectReason::Evicted)]);
+    // 10.0.0.1 still holds the most pending connections: it pays again, not the newcomer.
+    o.accept(now, "10.0.0.3:3000".parse().unwrap(), l).unwrap();
+    let evicted: Vec<_> = std::iter::from_fn(|| o.poll_output())
+        .filter_map(|out| match out {
+            protocol_core::overlay::Output::Close { conn, .. } => Some(conn),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(evicted, vec![flood[1]]);
+    assert_ne!(evicted[0], newcomer);
+    // The deadline frees them all.
     o.handle_timeout(now + Duration::from_secs(15));
     assert!(o.accept(now + Duration::from_secs(15), "10.0.0.1:2001".parse().unwrap(), l).is_ok());
+}
+
+#[test]
+fn a_table_full_of_outbound_attempts_refuses_inbound() {
+    let now = Instant::now();
+    let mut cfg = OverlayConfig::new(Network::Xrpl);
+    cfg.max_pending_handshakes = 2;
+    cfg.fixed_peers = vec!["10.1.0.1:51235".parse().unwrap(), "10.1.0.2:51235".parse().unwrap()];
+    let mut o = Overlay::new(cfg, protocol_core::overlay::testing::node_key(0), now, 1);
+    o.handle_timeout(now);
+    let dials = std::iter::from_fn(|| o.poll_output())
+        .filter(|out| matches!(out, protocol_core::overlay::Output::Connect { .. }))
+        .count();
+    assert_eq!(dials, 2, "both fixed peers are dialled at once");
+    let l = listen(&o);
+    let err = o.accept(now, "10.0.0.1:2000".parse().unwrap(), l).unwrap_err();
+    assert_eq!(err, Refused::TooManyPendingHandshakes(2));
 }
 
 #[test]

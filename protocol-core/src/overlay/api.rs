@@ -103,6 +103,10 @@ pub enum DisconnectReason {
     Handshake(String),
     #[error("handshake timed out")]
     HandshakeTimeout,
+    /// Dropped while still in its handshake to make room for a newer connection
+    /// (`MAX_PENDING_HANDSHAKES`).
+    #[error("evicted from a full pending-handshake table")]
+    Evicted,
     #[error("charge: resources")]
     Resources,
     #[error("duplicate peer")]
@@ -132,6 +136,7 @@ pub enum DisconnectReason {
 /// Why `Overlay::accept` refused a TCP connection before TLS (drop the socket at once).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
+    /// The pending table is full of outbound attempts (inbound ones are evicted instead).
     #[error("too many pending handshakes ({0})")]
     TooManyPendingHandshakes(usize),
     #[error("too many connections from this address ({0})")]

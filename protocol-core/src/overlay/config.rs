@@ -27,7 +27,9 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Connections that are not active yet (TLS or HTTP head pending), inbound and outbound
 /// together. Ours, not rippled's (rippled bounds half-open handshakes only through the resource
 /// manager and the per-IP limit): it caps the memory slow or hostile dialers can pin. Outbound
-/// attempts alone stay below `peerfinder::MAX_CONNECT_ATTEMPTS` (20).
+/// attempts alone stay below `peerfinder::MAX_CONNECT_ATTEMPTS` (20). A new inbound socket
+/// arriving at a full table evicts the oldest pending inbound connection of the address that
+/// holds the most of them (`DisconnectReason::Evicted`), so an idle flood starves only itself.
 pub const MAX_PENDING_HANDSHAKES: usize = 128;
 
 /// Bytes of one received HTTP head (request or response), from the handshake module

@@ -213,6 +213,35 @@ impl Overlay {
         self.conns.values().filter(|c| !matches!(c.phase, Phase::Active(_))).count()
     }
 
+    /// The pending inbound connection to drop when the table is full
+    /// ([`MAX_PENDING_HANDSHAKES`]): from the address holding the most pending inbound
+    /// connections, one that has not finished TLS if there is one, the oldest first. A flood
+    /// from one address thus evicts only itself; outbound attempts are never evicted.
+    fn eviction_victim(&self) -> Option<ConnId> {
+        let mut per_ip: BTreeMap<IpAddr, usize> = BTreeMap::new();
+        let candidates =
+            || self.conns.iter().filter(|(_, c)| c.inbound && !matches!(c.phase, Phase::Active(_)));
+        for (_, c) in candidates() {
+            *per_ip.entry(c.remote.ip()).or_default() += 1;
+        }
+        // Ties go to the lowest address (min_by_key keeps the first), so the choice is stable.
+        let (ip, _) = per_ip.iter().min_by_key(|(_, n)| std::cmp::Reverse(**n))?;
+        candidates()
+            .filter(|(_, c)| c.remote.ip() == *ip)
+            .min_by_key(|(id, c)| (!matches!(c.phase, Phase::Tls), **id))
+            .map(|(id, _)| *id)
+    }
+
+    fn evict(&mut self, now: Instant, victim: ConnId, pending: usize) {
+        if let Some(c) = self.conns.get(&victim) {
+            let remote = c.remote;
+            let reason =
+                format!("evicted: {pending} handshakes pending (limit {})", self.cfg.max_pending_handshakes);
+            self.event(OverlayEvent::HandshakeRejected { conn: victim, remote, status: None, reason });
+        }
+        self.close(now, victim, DisconnectReason::Evicted);
+    }
+
     // --- calls --------------------------------------------------------------------------------
 
     /// TCP accepted on the peer port. `Err`: drop the socket at once, no TLS.
@@ -222,7 +251,11 @@ impl Overlay {
         }
         let pending = self.pending();
         if pending >= self.cfg.max_pending_handshakes {
-            return Err(Refused::TooManyPendingHandshakes(pending));
+            // Evict rather than refuse, so a flood of idle sockets cannot lock real peers out.
+            match self.eviction_victim() {
+                Some(victim) => self.evict(now, victim, pending),
+                None => return Err(Refused::TooManyPendingHandshakes(pending)),
+            }
         }
         // Over the drop threshold (each refusal adds rippled's feeDrop), or a table full of
         // live consumers: refuse before TLS.
