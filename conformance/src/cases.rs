@@ -123,23 +123,7 @@ impl Ctx<'_> {
 
     /// A valid handshake, verified; returns the framed link.
     fn upgrade_with(&self, plan: &RequestPlan) -> Result<Link, String> {
-        match self.attempt(plan)? {
-            Attempt::Reply(r) if r.head.status == 101 => {
-                let peer = match &r.verdict {
-                    Some(Ok(p)) => p.clone(),
-                    Some(Err(e)) => return Err(format!("101 does not verify: {e}")),
-                    None => return Err("101 without verdict".into()),
-                };
-                let opts = match self.rc.network.profile().frame_dialect {
-                    protocol_core::network::FrameDialect::Modern => {
-                        FrameOptions::modern(peer.features.compression)
-                    }
-                    protocol_core::network::FrameDialect::Legacy32 => FrameOptions::legacy32(),
-                };
-                Ok(Link::new(*r, opts))
-            }
-            other => Err(format!("valid request not upgraded: {}", other.describe())),
-        }
+        peer::upgrade(self.rc.target, &self.conn, plan, self.rc.io_timeout)
     }
 
     fn upgrade(&self) -> Result<Link, String> {

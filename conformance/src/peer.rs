@@ -284,6 +284,31 @@ pub fn attempt(
     read_reply(s, shared, &plan.cfg, addr.ip(), Instant::now() + timeout)
 }
 
+/// A valid handshake with `plan`, verified like the core verifies a 101; returns the framed link
+/// in the dialect of `plan`'s profile.
+pub fn upgrade(
+    addr: SocketAddr,
+    conn: &SslConnector,
+    plan: &RequestPlan,
+    timeout: Duration,
+) -> Result<Link, String> {
+    match attempt(addr, conn, plan, timeout).map_err(|e| e.to_string())? {
+        Attempt::Reply(r) if r.head.status == 101 => {
+            let compression = match &r.verdict {
+                Some(Ok(p)) => p.features.compression,
+                Some(Err(e)) => return Err(format!("101 does not verify: {e}")),
+                None => return Err("101 without verdict".into()),
+            };
+            let opts = match plan.cfg.profile.frame_dialect {
+                FrameDialect::Modern => FrameOptions::modern(compression),
+                FrameDialect::Legacy32 => FrameOptions::legacy32(),
+            };
+            Ok(Link::new(*r, opts))
+        }
+        other => Err(format!("valid request not upgraded: {}", other.describe())),
+    }
+}
+
 /// Reads a response head (and a 503's body) from an upgraded-or-not stream.
 pub fn read_reply(
     mut s: Tls,

@@ -13,9 +13,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use conformance::peer::{self, Attempt, Link, RequestPlan};
+use conformance::peer::{self, Link, RequestPlan};
 use conformance::runtime::{self, Runtime, SpawnedNode, SPAWNED_NETWORK_ID};
-use protocol_core::framing::FrameOptions;
 use protocol_core::handshake::HandshakeConfig;
 use protocol_core::keys::{NodeKeyPair, Seed};
 use protocol_core::Network;
@@ -51,17 +50,7 @@ fn fresh_cfg() -> HandshakeConfig {
 /// A verified upgrade; returns the framed link.
 fn upgrade(addr: SocketAddr) -> Result<Link, String> {
     let conn = peer::connector(Network::Xrpl.profile().frame_dialect).map_err(|e| e.to_string())?;
-    match peer::attempt(addr, &conn, &RequestPlan::new(fresh_cfg()), Duration::from_secs(10)) {
-        Ok(Attempt::Reply(r)) if r.head.status == 101 => {
-            let compression = match &r.verdict {
-                Some(Ok(p)) => p.features.compression,
-                other => return Err(format!("101 does not verify: {:?}", other.as_ref().map(|v| v.is_ok()))),
-            };
-            Ok(Link::new(*r, FrameOptions::modern(compression)))
-        }
-        Ok(a) => Err(a.describe()),
-        Err(e) => Err(e.to_string()),
-    }
+    peer::upgrade(addr, &conn, &RequestPlan::new(fresh_cfg()), Duration::from_secs(10))
 }
 
 fn rss_bytes(pid: u32) -> u64 {
