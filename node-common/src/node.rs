@@ -106,7 +106,9 @@ pub fn load(cli: &Cli) -> Result<NodeSetup, LoadError> {
     }
     if let Some(secs) = cli.lab_ping {
         apply_lab_ping(&mut overlay, secs);
-        tracing::warn!("LAB MODE (--lab-ping {secs}): peer timer (ping) every {secs} s; not for real networks");
+        tracing::warn!(
+            "LAB MODE (--lab-ping {secs}): peer timer (ping) every {secs} s; not for real networks"
+        );
     }
     let bootcache = read_bootcache(&data_dir);
 
