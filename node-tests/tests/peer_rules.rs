@@ -162,3 +162,38 @@ fn server_domain_and_ip_header_rules_over_tls(#[values(Rt::Tokio, Rt::AsyncStd)]
     }
     still_serving(&node);
 }
+
+/// A–B–C line of real nodes (A and C bootstrap from B; without `--lab-gossip` loopback addresses
+/// are never gossiped, so A and C never meet). B runs the other runtime. A test peer at A injects
+/// transactions, one at C watches.
+#[rstest]
+fn transaction_crosses_a_line_of_nodes_once(#[values(Rt::Tokio, Rt::AsyncStd)] rt: Rt) {
+    let b = Node::start(rt.other(), "127.0.0.2", "", &[]);
+    let ips = b.addr.to_string();
+    let a = Node::start(rt, "127.0.0.3", "", &["--ips", &ips]);
+    let c = Node::start(rt, "127.0.0.4", "", &["--ips", &ips]);
+    wait_until(CONNECT_DEADLINE, "A–B and B–C connected", &[&a, &b, &c], || {
+        b.lists(&a) && b.lists(&c) && a.lists(&b) && c.lists(&b)
+    });
+    let mut pa = upgrade(a.addr, &RequestPlan::new(peer_cfg()));
+    let mut pc = upgrade(c.addr, &RequestPlan::new(peer_cfg()));
+    let (t1, t2, t3) = (raw(11), raw(12), raw(13));
+    let count = |link: &conformance::peer::Link, r: &[u8]| seen_count(link, |m| tx_raw(m) == Some(r));
+    let logs = [&a, &b, &c];
+
+    pa.send(&tx(&t1)).unwrap();
+    pa.send(&tx(&t1)).unwrap();
+    pa.send(&tx(&t2)).unwrap();
+    wait_until(IO_TIMEOUT, "t1 and t2 at C's peer", &logs, || {
+        pc.wait_for(Instant::now() + POLL, |l| count(l, &t2) >= 1)
+    });
+    assert_eq!(count(&pc, &t1), 1, "t1 reached C's peer more than once");
+    assert_eq!(count(&pc, &t2), 1, "t2 reached C's peer more than once");
+    pc.send(&tx(&t3)).unwrap();
+    wait_until(IO_TIMEOUT, "t3 at A's peer", &logs, || {
+        pa.wait_for(Instant::now() + POLL, |l| count(l, &t3) >= 1)
+    });
+    assert_eq!(count(&pa, &t1) + count(&pa, &t2), 0, "A's peer got its own transactions back");
+    assert_eq!(count(&pc, &t3), 0, "C's peer got its own transaction back");
+    assert!(!a.lists(&c) && !c.lists(&a), "A and C must only be linked through B");
+}
