@@ -118,7 +118,6 @@ pub fn connect_once(target: SocketAddr, limit: Duration) -> Result<Connected, Pe
                     }
                 }
                 Output::Event(OverlayEvent::PeerActivated {
-                    conn,
                     public_key,
                     remote,
                     version,
@@ -132,11 +131,11 @@ pub fn connect_once(target: SocketAddr, limit: Duration) -> Result<Connected, Pe
                         software: user_agent,
                         our_key,
                     };
-                    // Say goodbye properly: the core closes every connection.
+                    // Say goodbye properly: the core closes every connection (Close outputs).
                     core.shutdown(Instant::now());
                     while let Some(out) = core.poll_output() {
-                        if let (Output::Close { conn: c, .. }, Some((id, s))) = (&out, socket.as_mut()) {
-                            if *c == *id && *c == conn {
+                        if let Output::Close { conn: closing, .. } = out {
+                            if let Some((_, mut s)) = socket.take_if(|(id, _)| *id == closing) {
                                 let _ = s.shutdown();
                             }
                         }
