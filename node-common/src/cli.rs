@@ -32,6 +32,11 @@ pub struct Cli {
     /// nodes on one host (127.0.0.x) find each other; never use it on a real network.
     #[arg(long, hide = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub lab_gossip: Option<u64>,
+    /// TEST/LAB ONLY (hidden): run the per-peer timer (ping, missed-pong drop, send-queue check)
+    /// every SECONDS instead of rippled's 60 (overlay-wire.md §10.1), so tests can watch a peer
+    /// that never answers pings get dropped. A real network would charge us for pinging this often.
+    #[arg(long, hide = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub lab_ping: Option<u64>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -104,6 +104,12 @@ pub fn load(cli: &Cli) -> Result<NodeSetup, LoadError> {
             "LAB MODE (--lab-gossip {secs}): gossiping private/loopback addresses every {secs} s; not for real networks"
         );
     }
+    if let Some(secs) = cli.lab_ping {
+        apply_lab_ping(&mut overlay, secs);
+        tracing::warn!(
+            "LAB MODE (--lab-ping {secs}): peer timer (ping) every {secs} s; not for real networks"
+        );
+    }
     let bootcache = read_bootcache(&data_dir);
 
     let key = identity.keys.public().to_base58(alphabet);
@@ -192,6 +198,13 @@ pub fn overlay_config(config: &NodeConfig, bootstrap: &[SocketAddr], fixed: &[So
 pub fn apply_lab_gossip(overlay: &mut OverlayConfig, secs: u64) {
     overlay.peerfinder.gossip_private_addresses = true;
     overlay.peerfinder.endpoints_interval = std::time::Duration::from_secs(secs);
+}
+
+/// The hidden `--lab-ping SECONDS` switch: the core's per-peer timer (`ping_interval`: one ping
+/// per tick, an unanswered ping at the next tick drops the peer) runs every `secs` seconds.
+/// Tests only: lets an end-to-end test see "ping timeout" without waiting two minutes.
+pub fn apply_lab_ping(overlay: &mut OverlayConfig, secs: u64) {
+    overlay.ping_interval = std::time::Duration::from_secs(secs);
 }
 
 pub fn bootcache_path(dir: &DataDir) -> PathBuf {
@@ -294,6 +307,17 @@ mod tests {
         assert_eq!(s.listen.map(|a| a.port()), Some(4000));
         assert_eq!(s.bootstrap, vec![SocketAddr::from(([127, 0, 0, 9], 5))]);
         assert_eq!(s.tls_policy, TlsPolicy::Modern);
+    }
+
+    #[test]
+    fn lab_ping_shortens_the_peer_timer_only_when_given() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().to_str().unwrap();
+        let s = load(&cli(&["--data-dir", d])).unwrap();
+        assert_eq!(s.overlay.ping_interval, protocol_core::overlay::PING_INTERVAL);
+        let s = load(&cli(&["--data-dir", d, "--lab-ping", "2"])).unwrap();
+        assert_eq!(s.overlay.ping_interval, std::time::Duration::from_secs(2));
+        assert!(Cli::try_parse_from(["node", "--lab-ping", "0"]).is_err(), "0 s would spin the timer");
     }
 
     #[test]
