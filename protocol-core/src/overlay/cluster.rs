@@ -64,10 +64,11 @@ impl Cluster {
     pub fn from_config(nodes: &[ConfiguredMember]) -> Cluster {
         let mut c = Cluster::default();
         for n in nodes {
-            if !c.members.contains_key(&n.key) {
-                let name = n.name.clone().unwrap_or_default();
-                c.members.insert(n.key, ClusterMember { name, load_fee: 0, report_time: 0 });
-            }
+            c.members.entry(n.key).or_insert_with(|| ClusterMember {
+                name: n.name.clone().unwrap_or_default(),
+                load_fee: 0,
+                report_time: 0,
+            });
         }
         c
     }
