@@ -73,10 +73,11 @@ pub fn may_dial(auto_connect: bool, addr_is_fixed: bool) -> bool {
     auto_connect || addr_is_fixed
 }
 
-/// Whether an inbound peer may activate when we take no inbound peers (`in_max == 0`, e.g.
-/// `[peer_private]`): only fixed (matched by IP) and reserved (cluster member or reservation)
-/// slots (§2 `can_activate`, §9). With inbound capacity the ordinary counts decide.
-pub fn inbound_exempt(fixed: bool, reserved: bool) -> bool {
+/// Whether a slot bypasses the in/out capacity (rippled `can_activate`, §2): fixed (outbound
+/// by IP:port, inbound by IP) and reserved (cluster member, or an inbound reservation) slots
+/// do. This is what lets a `[peer_private]` node (`in_max == 0`, §9) take its fixed peers and
+/// cluster while refusing everyone else.
+pub fn exempt_from_limits(fixed: bool, reserved: bool) -> bool {
     fixed || reserved
 }
 
@@ -99,6 +100,16 @@ impl PrivateAddresses {
     pub fn slot_opened(&mut self, ip: IpAddr) {
         *self.live.entry(ip).or_default() += 1;
         self.remembered.remove(&ip);
+    }
+
+    /// A live slot from `ip` is no longer flagged private: counted down, not remembered.
+    pub fn slot_unflagged(&mut self, ip: IpAddr) {
+        if let Some(n) = self.live.get_mut(&ip) {
+            *n -= 1;
+            if *n == 0 {
+                self.live.remove(&ip);
+            }
+        }
     }
 
     /// A private slot from `ip` closed; the IP is remembered from `now`.

@@ -13,6 +13,8 @@
 //! - Ledger-data requests are answered as rippled answers them when it has nothing:
 //!   TMGetObjectByHash queries get an empty reply, TMGetLedger is dropped; both cost only the
 //!   trivial charge.
+//! - Addresses of peers that sent `Crawl: private` are never gossiped or redirected to
+//!   (rippled relays them); `/crawl` marks cluster peers. Rules: `crate::privacy`, `cluster`.
 //!
 //! Resource charging, duplicate suppression, squelches, the send-queue rule and the `/crawl`
 //! and `/health` documents are the shared `resource`, `relay` and `crawl` modules; this module

@@ -329,8 +329,7 @@ impl PeerFinder {
         if private && !slot.private {
             self.private.slot_opened(remote.ip());
         } else if !private && slot.private {
-            // Rare (flag cleared on a live slot): treat as closed-and-forgotten for this slot.
-            self.private.slot_closed(remote.ip(), self.next_tick);
+            self.private.slot_unflagged(remote.ip());
         }
         slot.private = private;
         Ok(())
