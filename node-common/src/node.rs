@@ -87,6 +87,9 @@ pub fn load(cli: &Cli) -> Result<NodeSetup, LoadError> {
             c
         }
     };
+    for w in &config.warnings {
+        tracing::warn!("configuration: {w}");
+    }
     let network = config.network;
     let alphabet = network.profile().alphabet;
     let data_dir = DataDir::resolve(cli.data_dir.as_deref(), network)?;

@@ -103,6 +103,16 @@ impl ConfigError {
     }
 }
 
+/// A value rippled silently ignores (keeping the default); we do the same and report it so the
+/// frontend can log it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: {message}: `{text}`")]
+pub struct ConfigWarning {
+    pub origin: Origin,
+    pub text: String,
+    pub message: String,
+}
+
 /// What is wrong with a value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigErrorKind {
@@ -481,6 +491,8 @@ pub struct NodeConfig {
     pub relay_validations: RelayPolicy,
     /// Sections we do not interpret, kept verbatim (name → lines) for other components.
     pub other_sections: BTreeMap<String, Vec<String>>,
+    /// Values ignored as rippled ignores them (e.g. `[crawl] overlay = yes`), for the log.
+    pub warnings: Vec<ConfigWarning>,
 }
 
 /// Sections this module interprets; everything else lands in `other_sections`.
@@ -551,6 +563,7 @@ impl NodeConfig {
             relay_proposals: RelayPolicy::Trusted,
             relay_validations: RelayPolicy::All,
             other_sections: BTreeMap::new(),
+            warnings: vec![],
         }
     }
 
@@ -805,13 +818,11 @@ impl NodeConfig {
                     ConfigErrorKind::TooManyValues,
                 ));
             }
-            // The master switch is boost::lexical_cast<bool>: only "0" and "1".
+            // The master switch is boost::lexical_cast<bool>; anything else aborts start-up
+            // (rippled `setup_Overlay`).
             if let Some(v) = values.first() {
-                self.crawl.enabled = match v.text.as_str() {
-                    "0" => false,
-                    "1" => true,
-                    _ => return Err(ConfigError::at("crawl", v.line, &v.text, ConfigErrorKind::NotABool)),
-                };
+                self.crawl.enabled = lexical_cast_bool(&v.text)
+                    .ok_or_else(|| ConfigError::at("crawl", v.line, &v.text, ConfigErrorKind::NotABool))?;
             }
             let kv = sec.key_values();
             for (key, slot) in [
@@ -820,15 +831,21 @@ impl NodeConfig {
                 ("counts", &mut self.crawl.counts),
                 ("unl", &mut self.crawl.unl),
             ] {
-                // Only "0"/"1", like the master switch: rippled's lexical_cast<bool> rejects
-                // "true" and silently keeps the default; we refuse so a typo cannot leave a
-                // section on.
+                // rippled reads these with `get<bool>(section, key, default)`: boost's
+                // lexical_cast<bool>, and a value it rejects (`true`, `yes`, `2`) silently keeps
+                // the default. We do the same, and leave a warning for the log.
                 if let Some((v, line)) = kv.get(key) {
-                    *slot = match v.trim() {
-                        "0" => false,
-                        "1" => true,
-                        _ => return Err(ConfigError::at("crawl", *line, v, ConfigErrorKind::NotABool)),
-                    };
+                    match lexical_cast_bool(v) {
+                        Some(b) => *slot = b,
+                        None => self.warnings.push(ConfigWarning {
+                            origin: Origin::Line { section: "crawl".into(), line: *line },
+                            text: v.to_string(),
+                            message: format!(
+                                "`{key}` is not 0 or 1 (boost lexical_cast<bool>); keeping the default ({})",
+                                if *slot { 1 } else { 0 }
+                            ),
+                        }),
+                    }
                 }
             }
         }
@@ -954,6 +971,26 @@ fn parse_uint(text: &str) -> Result<u64, ConfigErrorKind> {
         return Err(ConfigErrorKind::NotANumber);
     }
     t.parse::<u64>().map_err(|_| ConfigErrorKind::NotANumber)
+}
+
+/// `boost::lexical_cast<bool>` of a string: an optional `+` (or `-` before a zero value), any
+/// number of leading zeros, then a final `0` or `1`. So `1`, `+1`, `001`, `-0` parse; `true`,
+/// `yes`, `2`, `-1`, `1 ` and the empty string do not (boost's `lexical_istream_limited_src`
+/// bool reader, which rippled's `get<bool>` and the `[crawl]` master switch use).
+pub fn lexical_cast_bool(text: &str) -> Option<bool> {
+    let b = text.as_bytes();
+    let (&last, rest) = b.split_last()?;
+    let value = match last {
+        b'1' => true,
+        b'0' => false,
+        _ => return None,
+    };
+    let digits = match rest.first() {
+        Some(b'+') => &rest[1..],
+        Some(b'-') if !value => &rest[1..],
+        _ => rest,
+    };
+    digits.iter().all(|&c| c == b'0').then_some(value)
 }
 
 /// beast `lexicalCast<bool>`: `0`/`1`, `true`/`false` (any case).

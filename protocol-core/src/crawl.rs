@@ -75,6 +75,15 @@ pub struct CrawlSections {
     pub unl: bool,
 }
 
+impl CrawlSections {
+    /// Whether `/crawl` is answered at all: the master switch is on and at least one section
+    /// is (rippled `processCrawl` declines when `crawlOptions == Disabled`, i.e. also when
+    /// every section was switched off; the request then falls through, §13.4).
+    pub fn serves(&self) -> bool {
+        self.enabled && (self.overlay || self.server || self.counts || self.unl)
+    }
+}
+
 impl Default for CrawlSections {
     fn default() -> Self {
         Self { enabled: true, overlay: true, server: true, counts: false, unl: true }
@@ -155,6 +164,10 @@ pub struct CrawlPeer {
     pub complete_ledgers: Option<(u32, u32)>,
     /// Its handshake `Crawl` header was `public`.
     pub crawl_public: bool,
+    /// `Some(name)` (possibly empty) when it is a member of our cluster: shown as
+    /// `"cluster": true` and, if non-empty, `"name"` — as rippled's admin `peers` shows them;
+    /// rippled's `/crawl` has neither (an extension; crawlers ignore unknown members).
+    pub cluster: Option<String>,
 }
 
 /// The server facts we have (§13.1 `server`, §13.2 inputs).
@@ -229,7 +242,7 @@ fn peer_json(peer: &CrawlPeer) -> Value {
     obj.insert("public_key".into(), base64::engine::general_purpose::STANDARD.encode(peer.public_key).into());
     obj.insert("type".into(), if peer.outbound { "out" } else { "in" }.into());
     obj.insert("uptime".into(), peer.uptime_secs.into());
-    if peer.crawl_public {
+    if crate::privacy::crawl_reveals_address(peer.crawl_public) {
         if let Some(ip) = peer.ip {
             obj.insert("ip".into(), ip.to_string().into());
             if let Some(port) = peer.port {
@@ -242,6 +255,12 @@ fn peer_json(peer: &CrawlPeer) -> Value {
     }
     if let Some((first, last)) = peer.complete_ledgers.filter(|&r| r != (0, 0)) {
         obj.insert("complete_ledgers".into(), format!("{first}-{last}").into());
+    }
+    if let Some(name) = &peer.cluster {
+        obj.insert("cluster".into(), true.into());
+        if !name.is_empty() {
+            obj.insert("name".into(), name.clone().into());
+        }
     }
     Value::Object(obj)
 }
@@ -284,7 +303,7 @@ fn unl_json() -> Value {
 /// the generic handler, §13.4).
 pub fn crawl_body(snapshot: &CrawlSnapshot) -> Option<Value> {
     let s = snapshot.sections;
-    if !s.enabled {
+    if !s.serves() {
         return None;
     }
     let mut body = Map::new();

@@ -15,6 +15,7 @@
 //! - [`messages`]: the `.proto`, generated types, the type-number table, required fields.
 //! - [`config`]: rippled.cfg-style configuration, text in, settings out.
 //! - [`peerfinder`]: slots, Livecache, Bootcache, fixed peers, TMEndpoints content, redirects.
+//! - [`privacy`]: what may be revealed about whom; whom a private node dials and accepts.
 //! - [`resource`]: rippled-style per-address resource charging with decay and drop threshold.
 //! - [`relay`]: duplicate suppression (HashRouter), squelch state, relay policy, send-queue limits.
 //! - [`crawl`]: the `/crawl` and `/health` documents and a tolerant `/crawl` parser.
@@ -32,6 +33,7 @@ pub mod messages;
 pub mod network;
 pub mod overlay;
 pub mod peerfinder;
+pub mod privacy;
 pub mod relay;
 pub mod resource;
 

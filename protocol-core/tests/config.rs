@@ -230,6 +230,55 @@ fn network_id_names_and_numbers() {
     }
 }
 
+/// rippled `setup_Overlay`: section keys go through `get<bool>(section, key, default)`, i.e.
+/// boost `lexical_cast<bool>` with the default kept (silently) when it throws.
+#[test]
+fn crawl_keys_keep_their_default_on_values_boost_rejects() {
+    let c = NodeConfig::parse("[crawl]\noverlay = true\ncounts = 2\nunl = yes\nserver = 0\n").unwrap();
+    assert!(c.crawl.enabled && c.crawl.overlay && !c.crawl.counts && c.crawl.unl && !c.crawl.server);
+    let lines: Vec<usize> = c
+        .warnings
+        .iter()
+        .filter_map(|w| match &w.origin {
+            protocol_core::config::Origin::Line { section, line } if section == "crawl" => Some(*line),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lines.len(), 3, "{:?}", c.warnings);
+    assert!(lines.contains(&2) && lines.contains(&3) && lines.contains(&4));
+    // boost's grammar: sign, leading zeros, final 0/1.
+    let c = NodeConfig::parse("[crawl]\n+1\ncounts = 001\noverlay = -0\n").unwrap();
+    assert!(c.crawl.enabled && c.crawl.counts && !c.crawl.overlay && c.warnings.is_empty());
+    // Every section off: rippled's crawlOptions is Disabled and /crawl is not served.
+    let c = NodeConfig::parse("[crawl]\noverlay = 0\nserver = 0\nunl = 0\n").unwrap();
+    assert!(c.crawl.enabled && !c.crawl.serves());
+    assert!(NodeConfig::parse("").unwrap().crawl.serves());
+}
+
+#[test]
+fn lexical_cast_bool_matches_boost() {
+    use protocol_core::config::lexical_cast_bool as b;
+    for (t, want) in [
+        ("1", Some(true)),
+        ("0", Some(false)),
+        ("+1", Some(true)),
+        ("+0", Some(false)),
+        ("-0", Some(false)),
+        ("0001", Some(true)),
+        ("00", Some(false)),
+        ("-1", None),
+        ("true", None),
+        ("", None),
+        ("2", None),
+        ("10", None),
+        ("01a", None),
+        ("+", None),
+        (" 1", None),
+    ] {
+        assert_eq!(b(t), want, "{t:?}");
+    }
+}
+
 #[test]
 fn crawl_master_switch() {
     let c = NodeConfig::parse("[crawl]\n0\n").unwrap();
@@ -339,9 +388,7 @@ fn every_error_class_names_section_line_and_text() {
     // overlay-wire.md §13.1: more than one bare value is an error.
     expect_error("[crawl]\n1\n0\n", "crawl", 3, "0", TooManyValues);
     expect_error("[crawl]\nyes\n", "crawl", 2, "yes", NotABool);
-    expect_error("[crawl]\ncounts = 2\n", "crawl", 2, "2", NotABool);
-    // Keys take only 0/1 like the master switch (rippled would silently keep the default).
-    expect_error("[crawl]\nunl = true\n", "crawl", 2, "true", NotABool);
+    expect_error("[crawl]\ntrue\n", "crawl", 2, "true", NotABool);
     expect_error("[compression]\nlz4\n", "compression", 2, "lz4", NotABool);
     expect_error("[ledger_replay]\non\n", "ledger_replay", 2, "on", NotABool);
     expect_error(

@@ -176,6 +176,7 @@ fn snapshot() -> CrawlSnapshot {
                 version: Some("rippled-2.2.0".into()),
                 complete_ledgers: Some((32570, 90000000)),
                 crawl_public: true,
+                cluster: None,
             },
             CrawlPeer {
                 // A private peer (e.g. a validator): key only.
@@ -187,6 +188,7 @@ fn snapshot() -> CrawlSnapshot {
                 version: Some(String::new()),
                 complete_ledgers: Some((0, 0)),
                 crawl_public: false,
+                cluster: None,
             },
         ],
         server: ServerInfo::overlay_only(

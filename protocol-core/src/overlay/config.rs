@@ -8,10 +8,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use crate::config::{NodeConfig, PeerAddress, PeerHost};
+use crate::config::{ClusterNode, NodeConfig, PeerAddress, PeerHost};
 use crate::crawl::CrawlSections;
 use crate::handshake::Features;
-use crate::keys::NodePublicKey;
 use crate::network::{Network, NetworkProfile};
 use crate::peerfinder::{LimitsInput, PeerFinderConfig};
 
@@ -53,8 +52,9 @@ pub struct OverlayConfig {
     pub bootstrap: Vec<SocketAddr>,
     /// Resolved `[ips_fixed]` (dialled with back-off, peerfinder.md §4.1).
     pub fixed_peers: Vec<SocketAddr>,
-    /// `[cluster_nodes]`: members take reserved slots and may send TMCluster.
-    pub cluster_keys: Vec<NodePublicKey>,
+    /// `[cluster_nodes]` (keys with optional names): members take reserved slots, may send
+    /// TMCluster, and get ours every `cluster::CLUSTER_INTERVAL` (peerfinder.md §10).
+    pub cluster_nodes: Vec<ClusterNode>,
     /// `[network_id]`.
     pub network_id: Option<u32>,
     /// Features we offer in `X-Protocol-Ctl` (`[compression]`, `[reduce_relay]`, ...).
@@ -97,7 +97,7 @@ impl OverlayConfig {
             peerfinder,
             bootstrap: vec![],
             fixed_peers: vec![],
-            cluster_keys: vec![],
+            cluster_nodes: vec![],
             network_id: profile.default_network_id,
             features: Features::NONE,
             crawl: CrawlSections::default(),
@@ -127,7 +127,7 @@ impl OverlayConfig {
         out.peerfinder = PeerFinderConfig::from_node_config(cfg, validator, false);
         out.bootstrap = bootstrap;
         out.fixed_peers = fixed;
-        out.cluster_keys = cfg.cluster_nodes.iter().map(|c| c.key).collect();
+        out.cluster_nodes = cfg.cluster_nodes.clone();
         out.network_id = cfg.network_id;
         out.features = Features {
             compression: cfg.compression,

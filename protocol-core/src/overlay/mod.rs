@@ -13,12 +13,15 @@
 //! - Ledger-data requests are answered as rippled answers them when it has nothing:
 //!   TMGetObjectByHash queries get an empty reply, TMGetLedger is dropped; both cost only the
 //!   trivial charge.
+//! - Addresses of peers that sent `Crawl: private` are never gossiped or redirected to
+//!   (rippled relays them); `/crawl` marks cluster peers. Rules: `crate::privacy`, `cluster`.
 //!
 //! Resource charging, duplicate suppression, squelches, the send-queue rule and the `/crawl`
 //! and `/health` documents are the shared `resource`, `relay` and `crawl` modules; this module
 //! only maps protobuf messages onto them ([`relay_key`], [`originating_validator`]).
 
 mod api;
+mod cluster;
 mod config;
 #[doc(hidden)]
 pub mod testing;
@@ -31,6 +34,7 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub use api::*;
+pub use cluster::*;
 pub use config::*;
 
 use crate::crawl::{crawl_response, health_response, http_response, CrawlPeer, CrawlSnapshot, ServerInfo};
@@ -88,7 +92,6 @@ struct Session {
     ping: Option<(u32, Instant)>,
     latency_ms: Option<u64>,
     squelches: PeerSquelches,
-    cluster: bool,
     /// Last send-queue length the frontend reported (`Input::SendQueue`).
     queue_len: usize,
     send_queue: SendQueueMonitor,
@@ -131,6 +134,11 @@ pub struct Overlay {
     /// `peer_disconnects`, `peer_disconnects_resources`).
     peer_disconnects: u64,
     peer_disconnects_resources: u64,
+    /// `[cluster_nodes]` and members they introduced; peer reservations (peerfinder.md §10).
+    cluster: Cluster,
+    reservations: PeerReservations,
+    /// When our next TMCluster is due ([`CLUSTER_INTERVAL`]).
+    next_cluster: Instant,
     out: VecDeque<Output>,
     shut: bool,
 }
@@ -155,6 +163,7 @@ impl Overlay {
         hs.server_domain = config.server_domain.clone();
         hs.instance_cookie = Some(rng.next_u64());
         hs.software = config.software.clone();
+        let cluster = Cluster::from_config(&config.cluster_nodes);
         let mut pf = PeerFinder::new(config.peerfinder, now);
         pf.add_bootstrap_addresses(config.bootstrap.iter().copied());
         for a in &config.fixed_peers {
@@ -175,6 +184,9 @@ impl Overlay {
             router: HashRouter::new(),
             peer_disconnects: 0,
             peer_disconnects_resources: 0,
+            cluster,
+            reservations: PeerReservations::default(),
+            next_cluster: now + CLUSTER_INTERVAL,
             out: VecDeque::new(),
             shut: false,
         }
@@ -389,6 +401,9 @@ impl Overlay {
             self.router.expire(now);
             self.resources.expire(now);
         }
+        if !self.shut && now >= self.next_cluster {
+            self.cluster_tick(now);
+        }
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -403,7 +418,8 @@ impl Overlay {
             Phase::Active(s) => s.next_tick,
             _ => c.deadline,
         });
-        conns.chain(std::iter::once(self.pf.poll_timeout())).min()
+        let cluster = (!self.cluster.is_empty()).then_some(self.next_cluster);
+        conns.chain(std::iter::once(self.pf.poll_timeout())).chain(cluster).min()
     }
 
     /// Active peers.
@@ -419,7 +435,7 @@ impl Overlay {
                     version: s.peer.version,
                     user_agent: s.peer.software.clone().unwrap_or_default(),
                     crawl_public: s.peer.crawl_public,
-                    cluster: s.cluster,
+                    cluster: self.is_cluster(&s.peer.public_key),
                     latency_ms: s.latency_ms,
                 }),
                 _ => None,
@@ -485,6 +501,7 @@ impl Overlay {
                         version: s.peer.software.clone(),
                         complete_ledgers: None,
                         crawl_public: s.peer.crawl_public,
+                        cluster: self.cluster.member(&s.peer.public_key).map(str::to_string),
                     })
                 }
                 _ => None,
@@ -536,6 +553,10 @@ impl Overlay {
     }
 
     fn dial(&mut self, now: Instant, addr: SocketAddr) {
+        // Whoever asks (PeerFinder, governor), a private node dials only its fixed peers.
+        if !crate::privacy::may_dial(self.pf.config().auto_connect, self.pf.is_fixed(&addr)) {
+            return;
+        }
         if self.pf.new_outbound_slot(addr).is_err() {
             return;
         }
@@ -618,7 +639,7 @@ impl Overlay {
                 self.close(now, conn, DisconnectReason::Redirected);
             }
             Ok(Some(ResponseOutcome::Upgraded { peer, leftover })) => {
-                let reserved = self.is_cluster(&peer.public_key);
+                let reserved = self.reserved_slot(&peer.public_key, false);
                 match self.pf.activate(remote, peer.public_key, reserved, now) {
                     Ok(Activation::Success) => self.activate(now, conn, *peer, &leftover),
                     Ok(Activation::DuplicatePeer) if self.wins_crossed_dial(&peer.public_key) => {
@@ -659,7 +680,7 @@ impl Overlay {
         };
         let server = self.cfg.software.clone();
         match classify_request(&head, self.cfg.profile) {
-            RequestKind::Crawl if self.cfg.crawl.enabled => {
+            RequestKind::Crawl if self.cfg.crawl.serves() => {
                 let answer = crawl_response(&self.crawl_snapshot(now), &server)
                     .unwrap_or_else(|| handshake::build_forbidden(&server).into_bytes());
                 self.serve_http(now, conn, answer);
@@ -716,7 +737,7 @@ impl Overlay {
             }
         };
         let key = acc.peer.public_key;
-        let reserved = self.is_cluster(&key);
+        let reserved = self.reserved_slot(&key, true);
         let activation = match self.pf.activate(remote, key, reserved, now) {
             Ok(a) => a,
             Err(e) => {
@@ -737,27 +758,18 @@ impl Overlay {
                 self.transmit(conn, resp.into_bytes());
                 self.activate(now, conn, acc.peer, &leftover);
             }
-            Activation::Full => {
+            // rippled `onHandoff`: every failed activation (full, inbound disabled — e.g. a
+            // private node and a non-fixed caller — or duplicate key) is a 503 redirect.
+            other => {
+                let (text, reason) = match other {
+                    Activation::DuplicatePeer => ("duplicate peer", DisconnectReason::DuplicatePeer),
+                    Activation::InboundDisabled => ("inbound disabled", DisconnectReason::SlotsFull),
+                    _ => ("slots full", DisconnectReason::SlotsFull),
+                };
                 let peers = self.pf.redirect(remote, &mut self.rng);
                 let answer =
                     handshake::build_redirect(&self.cfg.software, head.http_minor, remote.ip(), &peers);
-                self.refuse_inbound(
-                    now,
-                    conn,
-                    Some(503),
-                    "slots full".into(),
-                    Some(answer),
-                    DisconnectReason::SlotsFull,
-                );
-            }
-            other => {
-                let (text, reason) = match other {
-                    Activation::DuplicatePeer => ("Duplicate connection", DisconnectReason::DuplicatePeer),
-                    _ => ("Inbound disabled", DisconnectReason::SlotsFull),
-                };
-                let answer =
-                    handshake::build_bad_request(&self.cfg.software, head.http_minor, remote.ip(), text);
-                self.refuse_inbound(now, conn, Some(400), text.into(), Some(answer), reason);
+                self.refuse_inbound(now, conn, Some(503), text.into(), Some(answer), reason);
             }
         }
     }
@@ -802,7 +814,11 @@ impl Overlay {
     }
 
     fn is_cluster(&self, key: &NodePublicKey) -> bool {
-        self.cfg.cluster_keys.contains(key)
+        self.cluster.member(key).is_some()
+    }
+
+    fn reserved_slot(&self, key: &NodePublicKey, inbound: bool) -> bool {
+        cluster::reserved_slot(&self.cluster, &self.reservations, key, inbound)
     }
 
     fn activate(&mut self, now: Instant, conn: ConnId, peer: PeerIdentity, leftover: &[u8]) {
@@ -810,7 +826,6 @@ impl Overlay {
             FrameDialect::Modern => FrameOptions::modern(peer.features.compression),
             FrameDialect::Legacy32 => FrameOptions::legacy32(),
         };
-        let cluster = self.is_cluster(&peer.public_key);
         let Some(c) = self.conns.get_mut(&conn) else { return };
         let (remote, inbound) = (c.remote, c.inbound);
         let _ = self.pf.set_slot_private(remote, !peer.crawl_public);
@@ -832,7 +847,6 @@ impl Overlay {
             latency_ms: None,
             // We are not a validator: no own key to protect from squelches.
             squelches: PeerSquelches::new(None),
-            cluster,
             queue_len: 0,
             send_queue: SendQueueMonitor::new(),
         }));
@@ -934,9 +948,7 @@ impl Overlay {
                     .and_then(|s| s.squelches.apply_squelch(now, key, squelch, duration).charge())
             }
             Message::Manifests(m) if m.list.is_empty() => Some(Charge::UselessData),
-            Message::Cluster(_) if !self.session(conn).is_some_and(|(_, s)| s.cluster) => {
-                Some(Charge::UselessData)
-            }
+            Message::Cluster(m) => self.on_cluster(now, conn, m),
             Message::GetObjectByHash(q) => {
                 self.on_get_objects(conn, q);
                 None

@@ -57,7 +57,7 @@ pub struct PeerFinderConfig {
 impl PeerFinderConfig {
     /// rippled's `makeConfig` + `applyTuning` (§3.1, §3.2, §9).
     pub fn compute(input: &LimitsInput) -> PeerFinderConfig {
-        let want_incoming = !input.peer_private && input.listening_port != 0;
+        let want_incoming = crate::privacy::want_incoming(input.peer_private, input.listening_port);
         let (max_peers, out_peers, in_peers) = match (input.peers_in_max, input.peers_out_max) {
             (None, None) => {
                 let max = match input.peers_max {
@@ -83,8 +83,8 @@ impl PeerFinderConfig {
             out_peers,
             in_peers,
             want_incoming,
-            auto_connect: !input.standalone && !input.peer_private,
-            peer_private: input.peer_private || input.validator,
+            auto_connect: crate::privacy::auto_connect(input.peer_private, input.standalone),
+            peer_private: !crate::privacy::crawl_header_public(input.peer_private, input.validator),
             listening_port: input.listening_port,
             ip_limit,
             gossip_private_addresses: false,

@@ -6,9 +6,10 @@
 //! plain [`SocketAddr`]s with hop counts, never protobuf types (the overlay converts), and host
 //! names are resolved by the frontend before they get here.
 //!
-//! Privacy hook (kept simple; the `privacy` module refines it): a slot flagged
-//! [`PeerFinder::set_slot_private`] never has its address handed out, and its own hop-0
-//! announcement is not cached; a private node (`want_incoming == false`) never advertises itself.
+//! Privacy: every address list built here (TMEndpoints, redirects) and the self entry pass
+//! through [`crate::privacy`]; a slot flagged [`PeerFinder::set_slot_private`] (and, for a
+//! while, its IP after it closed) is never handed out and its own hop-0 announcement is not
+//! cached.
 
 pub mod bootcache;
 pub mod constants;
@@ -17,7 +18,7 @@ pub mod limits;
 pub mod livecache;
 pub mod slots;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Instant;
 
@@ -36,6 +37,7 @@ pub use slots::{Counts, Slot, SlotState};
 use crate::config::{NodeConfig, PeerAddress};
 use crate::keys::NodePublicKey;
 use crate::network::Network;
+use crate::privacy::{self, PrivateAddresses};
 
 /// Why PeerFinder refused a call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,6 +112,8 @@ pub struct PeerFinder {
     bootcache: Bootcache,
     /// Recently dialled IPs (port ignored) → last touch (rippled `m_squelches`, §4 step 2).
     squelches: BTreeMap<IpAddr, Instant>,
+    /// IPs that asked not to be revealed (live private slots and recent ones).
+    private: PrivateAddresses,
     when_broadcast: Instant,
     next_tick: Instant,
 }
@@ -124,6 +128,7 @@ impl PeerFinder {
             livecache: Livecache::new(),
             bootcache: Bootcache::new(),
             squelches: BTreeMap::new(),
+            private: PrivateAddresses::new(),
             when_broadcast: now,
             next_tick: now,
         }
@@ -151,6 +156,16 @@ impl PeerFinder {
 
     pub fn bootcache(&self) -> &Bootcache {
         &self.bootcache
+    }
+
+    /// The IPs withheld from gossip and redirects ([`crate::privacy`]).
+    pub fn private_addresses(&self) -> &PrivateAddresses {
+        &self.private
+    }
+
+    /// Whether `addr` is one of our `[ips_fixed]` (full IP:port).
+    pub fn is_fixed(&self, addr: &SocketAddr) -> bool {
+        self.fixed.contains_key(addr)
     }
 
     /// Replace the Bootcache with a persisted one; returns how many entries were skipped.
@@ -287,6 +302,9 @@ impl PeerFinder {
     /// active backs off (§4.1); an attempt that never completed is a Bootcache failure (§8).
     pub fn on_closed(&mut self, remote: SocketAddr, now: Instant) -> Result<(), PeerFinderError> {
         let slot = self.slots.remove(&remote).ok_or(PeerFinderError::UnknownSlot(remote))?;
+        if slot.private {
+            self.private.slot_closed(remote.ip(), now);
+        }
         if slot.fixed && !slot.inbound && slot.state != SlotState::Active {
             if let Some(f) = self.fixed.get_mut(&remote) {
                 f.failures = (f.failures + 1).min(CONNECTION_BACKOFF_MINUTES.len() - 1);
@@ -304,15 +322,17 @@ impl PeerFinder {
         self.bootcache.on_failure(remote);
     }
 
-    /// Privacy hook: the peer asked not to be revealed (e.g. `Crawl: private`).
+    /// The peer asked not to be revealed (`Crawl: private`): its IP is withheld from
+    /// TMEndpoints and redirects while connected and for [`privacy::PRIVATE_MEMORY`] after.
     pub fn set_slot_private(&mut self, remote: SocketAddr, private: bool) -> Result<(), PeerFinderError> {
         let slot = self.slots.get_mut(&remote).ok_or(PeerFinderError::UnknownSlot(remote))?;
+        if private && !slot.private {
+            self.private.slot_opened(remote.ip());
+        } else if !private && slot.private {
+            self.private.slot_unflagged(remote.ip());
+        }
         slot.private = private;
         Ok(())
-    }
-
-    fn private_ips(&self) -> BTreeSet<IpAddr> {
-        self.slots.values().filter(|s| s.private).map(|s| s.remote.ip()).collect()
     }
 
     // --- timer ----------------------------------------------------------------------------------
@@ -343,6 +363,7 @@ impl PeerFinder {
             s.recent.expire(now);
         }
         self.squelches.retain(|_, t| now.saturating_duration_since(*t) < RECENT_ATTEMPT_DURATION);
+        self.private.expire(now);
     }
 
     // --- autoconnect (§4) ------------------------------------------------------------------------
@@ -410,13 +431,13 @@ impl PeerFinder {
         if self.when_broadcast > now {
             return vec![];
         }
-        let private_ips = self.private_ips();
-        let self_entry = (self.config.want_incoming && self.config.in_max() > 0).then(|| {
-            HopEndpoint::new(
-                SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), self.config.listening_port),
-                0,
-            )
-        });
+        let self_entry =
+            privacy::advertise_self(self.config.want_incoming, self.config.in_max()).then(|| {
+                HopEndpoint::new(
+                    SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), self.config.listening_port),
+                    0,
+                )
+            });
         let mut slots: Vec<&mut Slot> =
             self.slots.values_mut().filter(|s| s.state == SlotState::Active).collect();
         slots.shuffle(rng);
@@ -425,7 +446,7 @@ impl PeerFinder {
             .map(|slot| SlotHandouts {
                 slot,
                 list: self_entry.into_iter().collect(),
-                private_ips: &private_ips,
+                private: &self.private,
                 now,
             })
             .collect();
@@ -472,8 +493,8 @@ impl PeerFinder {
                     connectivity_check = Some(ep.addr);
                     continue;
                 }
-                // Privacy hook: a private neighbour's own address never enters the Livecache.
-                if !slot.can_accept || slot.private {
+                // A private neighbour's own address never enters the Livecache.
+                if !slot.can_accept || !self.private.may_cache_announcement(slot.private, &ep.addr) {
                     continue;
                 }
             }
@@ -502,8 +523,7 @@ impl PeerFinder {
 
     /// Up to [`REDIRECT_ENDPOINT_COUNT`] addresses for a 503 `peer-ips` answer to `remote`.
     pub fn redirect(&mut self, remote: SocketAddr, rng: &mut impl RngCore) -> Vec<SocketAddr> {
-        let private_ips = self.private_ips();
-        let mut h = RedirectHandouts { remote_ip: remote.ip(), list: vec![], private_ips: &private_ips };
+        let mut h = RedirectHandouts { remote_ip: remote.ip(), list: vec![], private: &self.private };
         self.livecache.shuffle(rng);
         self.livecache.handout(std::slice::from_mut(&mut h), false);
         h.list
@@ -569,7 +589,7 @@ fn gossip_address_ok(addr: &SocketAddr, allow_private: bool) -> bool {
 struct SlotHandouts<'a> {
     slot: &'a mut Slot,
     list: Vec<HopEndpoint>,
-    private_ips: &'a BTreeSet<IpAddr>,
+    private: &'a PrivateAddresses,
     now: Instant,
 }
 
@@ -583,7 +603,7 @@ impl HandoutTarget for SlotHandouts<'_> {
             || ep.hops > MAX_HOPS
             || self.slot.recent.filter(&ep.addr, ep.hops)
             || self.slot.remote.ip() == ep.addr.ip()
-            || self.private_ips.contains(&ep.addr.ip())
+            || !self.private.may_hand_out(&ep.addr)
             || self.list.iter().any(|o| o.addr.ip() == ep.addr.ip())
         {
             return false;
@@ -597,7 +617,7 @@ impl HandoutTarget for SlotHandouts<'_> {
 struct RedirectHandouts<'a> {
     remote_ip: IpAddr,
     list: Vec<SocketAddr>,
-    private_ips: &'a BTreeSet<IpAddr>,
+    private: &'a PrivateAddresses,
 }
 
 impl HandoutTarget for RedirectHandouts<'_> {
@@ -610,7 +630,7 @@ impl HandoutTarget for RedirectHandouts<'_> {
             || ep.hops > MAX_HOPS
             || ep.hops == 0
             || ep.addr.ip() == self.remote_ip
-            || self.private_ips.contains(&ep.addr.ip())
+            || !self.private.may_hand_out(&ep.addr)
             || self.list.iter().any(|a| a.ip() == ep.addr.ip())
         {
             return false;

@@ -74,7 +74,7 @@ impl Slot {
 
     /// Counts against the in/out capacity (§2: active and neither fixed nor reserved).
     fn counted(&self) -> bool {
-        self.state == SlotState::Active && !self.fixed && !self.reserved
+        self.state == SlotState::Active && !crate::privacy::exempt_from_limits(self.fixed, self.reserved)
     }
 }
 
@@ -130,7 +130,7 @@ impl Counts {
 
     /// rippled `can_activate` (§2).
     pub fn can_activate(&self, slot: &Slot) -> bool {
-        if slot.fixed || slot.reserved {
+        if crate::privacy::exempt_from_limits(slot.fixed, slot.reserved) {
             return true;
         }
         if slot.inbound {
