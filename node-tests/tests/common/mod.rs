@@ -1,11 +1,11 @@
-//! Harness shared by the end-to-end test files added after `nodes.rs` (which keeps its own copy
-//! of the node launcher): start the real binaries on loopback, read their logs and `/crawl`, and
+//! Harness shared by every end-to-end test file: start the real binaries on loopback, read their logs and `/crawl`, and
 //! talk to them as a test peer through the conformance suite's blocking TLS peer.
 //! Every wait polls with a deadline; nothing sleeps for a fixed time and hopes.
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -57,6 +57,30 @@ impl Rt {
     }
 }
 
+/// A stopped node must exit within this.
+pub const EXIT_DEADLINE: Duration = Duration::from_secs(15);
+
+/// A data directory whose node identity exists before the node starts, so tests (and other
+/// nodes' configurations, e.g. `[cluster_nodes]`) can name its key.
+pub struct Identity {
+    dir: tempfile::TempDir,
+    pub key_b58: String,
+    pub key_b64: String,
+}
+
+impl Identity {
+    pub fn new() -> Identity {
+        let dir = tempfile::tempdir().unwrap();
+        let id = DataDir::open(dir.path().to_path_buf(), Network::Xrpl).unwrap().node_identity(None).unwrap();
+        let key = id.keys.public();
+        Identity {
+            key_b58: key.to_base58(Network::Xrpl.profile().alphabet),
+            key_b64: openssl::base64::encode_block(key.as_bytes()),
+            dir,
+        }
+    }
+}
+
 /// A node binary running on a loopback address with its own data directory; killed on drop.
 pub struct Node {
     child: Option<Child>,
@@ -72,21 +96,33 @@ pub fn free_port(ip: IpAddr) -> u16 {
     TcpListener::bind((ip, 0)).unwrap().local_addr().unwrap().port()
 }
 
+/// `--ips` flags for each address.
+pub fn ips_args(ips: &[SocketAddr]) -> Vec<String> {
+    ips.iter().flat_map(|a| ["--ips".to_string(), a.to_string()]).collect()
+}
+
 impl Node {
     /// Starts `rt`'s binary listening on `ip` (keep nodes that others dial off 127.0.0.1: the
     /// harness connects from there and PeerFinder squelches dials to the IP of an open slot).
     /// `extra_conf` is appended to the generated rippled.cfg; `args` are extra CLI flags.
     pub fn start(rt: Rt, ip: &str, extra_conf: &str, args: &[&str]) -> Node {
+        Node::start_as(rt, Identity::new(), ip, extra_conf, args)
+    }
+
+    /// As [`Node::start`] with an identity made in advance.
+    pub fn start_as(rt: Rt, id: Identity, ip: &str, extra_conf: &str, args: &[&str]) -> Node {
         let ip: IpAddr = ip.parse().unwrap();
         let port = free_port(ip);
-        Node::start_on(rt, SocketAddr::new(ip, port), extra_conf, args)
+        Node::launch(rt, id, SocketAddr::new(ip, port), extra_conf, args)
     }
 
     /// As [`Node::start`] on a given address (for configurations that must name it in advance).
     pub fn start_on(rt: Rt, addr: SocketAddr, extra_conf: &str, args: &[&str]) -> Node {
-        let dir = tempfile::tempdir().unwrap();
-        let id = DataDir::open(dir.path().to_path_buf(), Network::Xrpl).unwrap().node_identity(None).unwrap();
-        let key = id.keys.public();
+        Node::launch(rt, Identity::new(), addr, extra_conf, args)
+    }
+
+    fn launch(rt: Rt, id: Identity, addr: SocketAddr, extra_conf: &str, args: &[&str]) -> Node {
+        let Identity { dir, key_b58, key_b64 } = id;
         let conf = dir.path().join("node.cfg");
         let (ip, port) = (addr.ip(), addr.port());
         std::fs::write(
@@ -107,14 +143,7 @@ impl Node {
             .env("RUST_LOG", "info")
             .spawn()
             .unwrap();
-        let node = Node {
-            child: Some(child),
-            rt,
-            addr,
-            key_b58: key.to_base58(Network::Xrpl.profile().alphabet),
-            key_b64: openssl::base64::encode_block(key.as_bytes()),
-            dir,
-        };
+        let node = Node { child: Some(child), rt, addr, key_b58, key_b64, dir };
         wait_until(START_DEADLINE, "listening", &[&node], || TcpStream::connect(node.addr).is_ok());
         node
     }
@@ -123,12 +152,21 @@ impl Node {
         std::fs::read_to_string(self.dir.path().join("node.log")).unwrap_or_default()
     }
 
-    /// The node's `/crawl` document, or `None` if it did not answer 200 with JSON.
-    pub fn try_crawl(&self) -> Option<serde_json::Value> {
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The raw `/crawl` body, if the node answered 200.
+    pub fn crawl_text(&self) -> Option<String> {
         match https(self.addr, "GET /crawl HTTP/1.1\r\nHost: t\r\n\r\n") {
-            Ok((200, _, body)) => serde_json::from_str(&body).ok(),
+            Ok((200, _, body)) => Some(body),
             _ => None,
         }
+    }
+
+    /// The node's `/crawl` document, or `None` if it did not answer 200 with JSON.
+    pub fn try_crawl(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.crawl_text()?).ok()
     }
 
     pub fn crawl(&self) -> serde_json::Value {
@@ -145,10 +183,55 @@ impl Node {
             .cloned()
     }
 
+    /// `other`'s entry in our `/crawl` `overlay.active`, if listed.
+    pub fn entry_of(&self, other: &Node) -> Option<serde_json::Value> {
+        self.entry_for(&other.key_b64)
+    }
+
     /// Whether `other` is in our `/crawl` `overlay.active`.
     pub fn lists(&self, other: &Node) -> bool {
-        self.entry_for(&other.key_b64).is_some()
+        self.entry_of(other).is_some()
     }
+
+    /// How many peers our `/crawl` lists as active.
+    pub fn active_count(&self) -> Option<usize> {
+        self.try_crawl()?["overlay"]["active"].as_array().map(Vec::len)
+    }
+
+    /// The body of the 503 we get for an upgrade request without `Connect-As: peer`: the
+    /// node's redirect list (overlay-wire.md §2.3).
+    pub fn redirect_body(&self) -> String {
+        let req = "GET / HTTP/1.1\r\nUpgrade: XRPL/2.2\r\nConnection: Upgrade\r\nConnect-As: Leaf\r\n\r\n";
+        let (status, head, body) = https(self.addr, req).unwrap();
+        assert_eq!(status, 503, "{head}");
+        body
+    }
+
+    pub fn sigterm(&self) {
+        let pid = self.child.as_ref().unwrap().id();
+        let st = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
+        assert!(st.success());
+    }
+
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        wait_exit(&mut child)
+            .unwrap_or_else(|| panic!("no exit within {EXIT_DEADLINE:?}; log:\n{}", self.log()))
+    }
+}
+
+/// The exit status, or `None` (and the process killed) after [`EXIT_DEADLINE`].
+pub fn wait_exit(child: &mut Child) -> Option<std::process::ExitStatus> {
+    let end = Instant::now() + EXIT_DEADLINE;
+    while Instant::now() < end {
+        if let Some(st) = child.try_wait().unwrap() {
+            return Some(st);
+        }
+        std::thread::sleep(POLL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 impl Drop for Node {
