@@ -601,9 +601,15 @@ fn hs_ip_header(ctx: &Ctx, which: IpHeader) -> Outcome {
             ))
         }
     }
-    match ctx.still_serving() {
-        Ok(()) => Outcome::Pass,
-        Err(e) => fail(e),
+    // The node keeps serving, and the same header with the right value is accepted: the 400
+    // came from the value, not from the header being there.
+    let mut link = match ctx.upgrade_with(&RequestPlan::new(ctx.cfg()).set(header, right.to_string())) {
+        Ok(l) => l,
+        Err(e) => return fail(format!("after the refusal, {header}: {right} (right) not upgraded: {e}")),
+    };
+    match link.ping(1, ctx.deadline()) {
+        Ok(_) => Outcome::Pass,
+        Err(e) => fail(format!("fresh link with the right {header} does not answer ping: {e}")),
     }
 }
 
