@@ -3,17 +3,18 @@
 //! case that kills a connection cannot spoil the next one. Every wait is bounded.
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use openssl::ssl::SslConnector;
+use protocol_core::address::is_public_ip;
 use protocol_core::framing::{FrameOptions, MAX_PAYLOAD_BYTES};
 use protocol_core::handshake::{self, Features, HandshakeConfig};
 use protocol_core::keys::{encode_token, NodeKeyPair, Seed, TokenType};
 use protocol_core::messages::proto::{tm_endpoints::TmEndpointv2, TmEndpoints, TmPing};
 use protocol_core::messages::{decode, Message, MessageType};
-use protocol_core::network::{EndpointsVersion, Network, NetworkIdRule, ProtocolVersion};
+use protocol_core::network::{EndpointsVersion, Network, NetworkIdRule, ProtocolVersion, UpgradeFamily};
 use rand::RngCore;
 
 use crate::catalogue::{CaseInfo, CATALOGUE};
@@ -40,6 +41,11 @@ pub const DEFAULT_PEER_WAIT: Duration = Duration::from_secs(90);
 pub const MAX_HOPS: u32 = 6;
 /// Request head size used by HS-018: over rippled's ~8 KiB head limit (§2.3).
 pub const OVERSIZE_HEAD_BYTES: usize = 9 * 1024;
+/// Wrong values HS-019/HS-020 put in `Local-IP`/`Remote-IP`: RFC 5737 TEST-NET-3 addresses,
+/// public in rippled's sense (so a target cannot dismiss them as private) and never assigned to
+/// a real host. Two, so one always differs from the right value.
+pub const WRONG_IPS: [IpAddr; 2] =
+    [IpAddr::V4(Ipv4Addr::new(203, 0, 113, 77)), IpAddr::V4(Ipv4Addr::new(203, 0, 113, 78))];
 
 /// What to run and against what.
 #[derive(Debug, Clone)]
@@ -50,6 +56,8 @@ pub struct RunConfig {
     pub network_id: Option<u32>,
     /// The target's node seed, if known (HS-014 signs with it).
     pub target_seed: Option<Seed>,
+    /// The target's configured `[overlay] public_ip`, if known (HS-020 needs it).
+    pub target_public_ip: Option<IpAddr>,
     /// Where we listen for the target to dial us (HR cases).
     pub listen: Option<SocketAddr>,
     pub io_timeout: Duration,
@@ -71,6 +79,7 @@ impl RunConfig {
             network,
             network_id: network.profile().default_network_id,
             target_seed: None,
+            target_public_ip: None,
             listen: None,
             io_timeout: DEFAULT_IO_TIMEOUT,
             slow: false,
@@ -315,6 +324,8 @@ fn run_case(ctx: &Ctx, info: &CaseInfo) -> Outcome {
                 Ok(_) => Outcome::Pass,
             }
         }
+        "HS-019" => hs_ip_header(ctx, IpHeader::Local),
+        "HS-020" => hs_ip_header(ctx, IpHeader::Remote),
         // ---- framing
         "FR-001" => ctx.expect_disconnect(&[0x04, 0, 0, 0, 0, 3]),
         "FR-002" => ctx.expect_disconnect(&[0xA0, 0, 0, 8, 0, 3, 0, 0, 0, 16]),
@@ -517,6 +528,88 @@ fn hs_version_negotiation(ctx: &Ctx) -> Outcome {
         }
         Ok(a) => fail(format!("full offer not upgraded: {}", a.describe())),
         Err(e) => fail(e),
+    }
+}
+
+/// The source address the kernel picks for connections to `target`: what the target sees us at
+/// unless a NAT sits between (then ours is private and the IP-header cases are unsupported).
+/// A connected UDP socket sends nothing and takes no slot on the target.
+pub fn source_ip_towards(target: SocketAddr) -> std::io::Result<IpAddr> {
+    let any: SocketAddr = match target {
+        SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let s = UdpSocket::bind(any)?;
+    s.connect(target)?;
+    Ok(s.local_addr()?.ip())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IpHeader {
+    Local,
+    Remote,
+}
+
+/// HS-019 / HS-020 (overlay-wire.md §2.4): rippled compares `Local-IP` with the socket's peer
+/// address, and `Remote-IP` with its `[overlay] public_ip`, only when that peer address is
+/// public. From a private source (loopback, a LAN, behind NAT) a correct target accepts both
+/// headers, so the case cannot tell right from wrong and reports unsupported.
+fn hs_ip_header(ctx: &Ctx, which: IpHeader) -> Outcome {
+    let p = ctx.rc.network.profile();
+    let header = match which {
+        IpHeader::Local => "Local-IP",
+        IpHeader::Remote => "Remote-IP",
+    };
+    if p.upgrade_family() != UpgradeFamily::Xrpl {
+        return Outcome::Unsupported(format!("{} reads no {header} header", p.name));
+    }
+    let ours = match source_ip_towards(ctx.rc.target) {
+        Ok(ip) => ip,
+        Err(e) => return fail(format!("cannot learn our source address towards the target: {e}")),
+    };
+    if !is_public_ip(ours) {
+        return Outcome::Unsupported(format!(
+            "the target sees us at {ours}, which is not public; it checks {header} only for public peers"
+        ));
+    }
+    let right = match which {
+        IpHeader::Local => ours,
+        IpHeader::Remote => match ctx.rc.target_public_ip {
+            Some(ip) => ip,
+            None => {
+                return Outcome::Unsupported(
+                    "target's [overlay] public_ip unknown (--target-public-ip); without one a node compares nothing"
+                        .into(),
+                )
+            }
+        },
+    };
+    let wrong = if right == WRONG_IPS[0] { WRONG_IPS[1] } else { WRONG_IPS[0] };
+    // rippled's reason: `Bad Request (Incorrect Local-IP: <socket> instead of <header>)`. The
+    // reason is checked so a 400 for some other fault of the request cannot pass the case.
+    let expect = format!("Incorrect {header}");
+    match ctx.attempt(&RequestPlan::new(ctx.cfg()).set(header, wrong.to_string())) {
+        Err(e) => return fail(e),
+        Ok(Attempt::Reply(r)) if r.head.status == 400 && r.head.reason.contains(&expect) => {}
+        Ok(Attempt::Reply(r)) if r.head.status == 400 => {
+            return fail(format!("400 for another reason: {:?} (expected {expect:?})", r.head.reason))
+        }
+        Ok(a) => {
+            return fail(format!(
+                "{header}: {wrong} (right: {right}): expected HTTP 400, got {}",
+                a.describe()
+            ))
+        }
+    }
+    // The node keeps serving, and the same header with the right value is accepted: the 400
+    // came from the value, not from the header being there.
+    let mut link = match ctx.upgrade_with(&RequestPlan::new(ctx.cfg()).set(header, right.to_string())) {
+        Ok(l) => l,
+        Err(e) => return fail(format!("after the refusal, {header}: {right} (right) not upgraded: {e}")),
+    };
+    match link.ping(1, ctx.deadline()) {
+        Ok(_) => Outcome::Pass,
+        Err(e) => fail(format!("fresh link with the right {header} does not answer ping: {e}")),
     }
 }
 

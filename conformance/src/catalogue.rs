@@ -100,6 +100,8 @@ pub const CATALOGUE: &[CaseInfo] = &[
     case("HS-016", HandshakeResponder, "overlay-wire.md §2.3 #2, §13.4", Must, "non-peer upgrade (Upgrade: websocket) is not upgraded (403/400)"),
     case("HS-017", HandshakeResponder, "overlay-wire.md §2.1", Should, "unknown extra request headers are ignored (still 101)"),
     case("HS-018", HandshakeResponder, "overlay-wire.md §2.3", Should, "request head over 8 KiB is refused without a 101"),
+    case("HS-019", HandshakeResponder, "overlay-wire.md §2.4", Should, "Local-IP other than the address the target sees us at -> 400 Incorrect Local-IP; then the right Local-IP still upgrades (needs a public source address)"),
+    case("HS-020", HandshakeResponder, "overlay-wire.md §2.4", Should, "Remote-IP other than the target's [overlay] public_ip -> 400 Incorrect Remote-IP; then the right Remote-IP still upgrades (needs a public source address and --target-public-ip)"),
     // --- handshake, target as initiator (it dials our listener as a fixed peer)
     case("HR-001", HandshakeInitiator, "overlay-wire.md §2.1", Must, "target's request: GET, Connection: Upgrade, Connect-As: Peer, a valid version list, Public-Key"),
     case("HR-002", HandshakeInitiator, "overlay-wire.md §3", Must, "target's Session-Signature verifies over the TLS session it opened to us"),

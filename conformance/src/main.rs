@@ -71,6 +71,10 @@ struct RunArgs {
     /// The target's node seed (enables the self-connection case HS-014).
     #[arg(long)]
     target_seed: Option<String>,
+    /// The target's configured `[overlay] public_ip` (enables HS-020; only checked by the target
+    /// when we connect from a public address).
+    #[arg(long)]
+    target_public_ip: Option<std::net::IpAddr>,
     /// Listen here for responder cases; configure it on the target as a fixed peer.
     #[arg(long)]
     listen: Option<SocketAddr>,
@@ -135,6 +139,7 @@ fn run_config(a: &RunArgs, target: SocketAddr) -> Result<RunConfig, String> {
             Seed::from_base58(s, a.network.profile().alphabet).map_err(|e| format!("--target-seed: {e}"))?,
         );
     }
+    rc.target_public_ip = a.target_public_ip;
     rc.listen = a.listen;
     rc.io_timeout = Duration::from_secs(a.timeout.max(1));
     rc.flood = a.flood;

@@ -1,18 +1,25 @@
 //! Container tests: a small network of our node images (built by `ci/build-images`), the
-//! catalogue run against one container, then one node cut off to show the others re-form.
+//! catalogue run against one container, then one node cut off to show the others re-form; and
+//! one node on a bridge with a public-looking subnet, so the rules that rippled applies only to
+//! public peers (`Local-IP`, `Remote-IP`: overlay-wire.md §2.4) are exercised over real TLS.
 //!
 //! Driven through the `docker` CLI (no daemon API crate): each test skips LOUDLY, printing
 //! `SKIPPED: …`, when there is no docker client, no reachable engine, or the images are not
 //! built. Containers and the network are removed on drop, even when an assertion fails.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use conformance::cases::{run, RunConfig};
+use conformance::cases::{run, source_ip_towards, RunConfig};
 use conformance::peer;
+use conformance::report::Outcome;
+use conformance::runtime::SPAWNED_NETWORK_ID;
+use protocol_core::address::is_public_ip;
+use protocol_core::keys::Seed;
 use protocol_core::Network;
+use rand::RngCore;
 
 /// Images `ci/build-images` produces.
 const IMAGES: [&str; 2] = ["xrpl-overlay/node-tokio:local", "xrpl-overlay/node-asyncstd:local"];
@@ -22,6 +29,17 @@ const PORT: u16 = 51235;
 /// peer is only noticed by the ping timer (overlay-wire.md §10.1: 60 s tick, drop on the next
 /// unanswered one), so this is generous.
 const MESH_WAIT: Duration = Duration::from_secs(200);
+/// Bound for a freshly started container to answer `/health`.
+const START_WAIT: Duration = Duration::from_secs(30);
+/// The public-looking bridge is one /28 out of RFC 5737 TEST-NET-2 (198.51.100.0/24), tried in
+/// order until docker accepts one (another run may hold the first). Why this is safe: the range
+/// is reserved for documentation and never assigned to a real host, and the route docker adds
+/// for it exists only on this host while the test runs (the bridge is not reachable from
+/// outside, and containers on it reach nothing we would not reach anyway). Why not a private
+/// range: `protocol_core::address::is_public_ip` calls 10/8, 172.16/12 and 192.168/16 private
+/// (as rippled's `is_public` does), and the node would then skip the very checks under test.
+/// TEST-NET-1 (192.0.2.0/24) is avoided: some sandboxes use it for the host's own interface.
+const PUBLIC_BRIDGE_BLOCKS: u8 = 16;
 
 fn docker(args: &[&str]) -> Result<String, String> {
     let out = Command::new("docker").args(args).output().map_err(|e| format!("docker: {e}"))?;
@@ -57,6 +75,53 @@ impl Cluster {
         let network = format!("xo-conformance-{tag}-{}", std::process::id());
         docker(&["network", "create", &network])?;
         Ok(Cluster { network, containers: Vec::new() })
+    }
+
+    /// A bridge on the first free /28 of TEST-NET-2 (see [`PUBLIC_BRIDGE_BLOCKS`]); returns the
+    /// cluster and the subnet's base address (gateway = base + 1, the host's side).
+    fn new_public(tag: &str) -> Result<(Cluster, Ipv4Addr), String> {
+        let network = format!("xo-conformance-{tag}-{}", std::process::id());
+        let mut last = String::new();
+        for block in 0..PUBLIC_BRIDGE_BLOCKS {
+            let base = Ipv4Addr::new(198, 51, 100, block * 16);
+            let subnet = format!("{base}/28");
+            match docker(&["network", "create", "--subnet", &subnet, &network]) {
+                Ok(_) => return Ok((Cluster { network, containers: Vec::new() }, base)),
+                Err(e) => last = e,
+            }
+        }
+        Err(format!("no free /28 in 198.51.100.0/24 for a bridge: {last}"))
+    }
+
+    /// Starts a node at a fixed address with `conf` as its `--conf` file (copied in before the
+    /// start: the image is `FROM scratch`, there is no shell to write it).
+    fn start_with_conf(&mut self, image: &str, ip: Ipv4Addr, conf: &str) -> Result<SocketAddr, String> {
+        let name = format!("{}-{}", self.network, self.containers.len());
+        let (ip_text, port) = (ip.to_string(), PORT.to_string());
+        let id = docker(&[
+            "create",
+            "--name",
+            &name,
+            "--network",
+            &self.network,
+            "--ip",
+            &ip_text,
+            image,
+            "--conf",
+            "/data/node.cfg",
+            "--peer-port",
+            &port,
+        ])?;
+        self.containers.push(id.clone());
+        let dir = std::env::temp_dir().join(format!("{name}-conf"));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let file = dir.join("node.cfg");
+        std::fs::write(&file, conf).map_err(|e| format!("{}: {e}", file.display()))?;
+        let copied = docker(&["cp", &file.to_string_lossy(), &format!("{id}:/data/node.cfg")]);
+        let _ = std::fs::remove_dir_all(&dir);
+        copied?;
+        docker(&["start", &id])?;
+        Ok(SocketAddr::new(IpAddr::V4(ip), PORT))
     }
 
     /// Starts a node; returns (container id, peer address as seen from the host).
@@ -119,15 +184,25 @@ fn own_key(addr: SocketAddr) -> Option<String> {
     Some(base64::engine::general_purpose::STANDARD.encode(key.as_bytes()))
 }
 
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) -> Result<(), String> {
-    let deadline = Instant::now() + MESH_WAIT;
+fn wait_until(what: &str, f: impl FnMut() -> bool) -> Result<(), String> {
+    wait_within(MESH_WAIT, what, f)
+}
+
+/// Polls `f` (once a second at most) until it holds or `limit` passes.
+fn wait_within(limit: Duration, what: &str, mut f: impl FnMut() -> bool) -> Result<(), String> {
+    let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if f() {
             return Ok(());
         }
-        std::thread::sleep(Duration::from_secs(1));
+        std::thread::sleep(Duration::from_secs(1).min(limit / 10));
     }
-    Err(format!("timed out after {} s waiting for {what}", MESH_WAIT.as_secs()))
+    Err(format!("timed out after {} s waiting for {what}", limit.as_secs()))
+}
+
+fn answers_health(addr: SocketAddr) -> bool {
+    peer::connector(Network::Xrpl.profile().frame_dialect)
+        .is_ok_and(|conn| peer::https_get(addr, &conn, "/health", Duration::from_secs(2)).is_ok())
 }
 
 fn network_of_three(image: &str) -> Result<(), String> {
@@ -169,21 +244,83 @@ fn network_of_three(image: &str) -> Result<(), String> {
     result.map_err(|e| format!("{e}\n{}", cluster.logs()))
 }
 
-fn container_test(image: &str) {
+/// One node on a public-looking bridge with `[overlay] public_ip` = its own address. The host
+/// reaches it from the bridge gateway, which is public too, so the node applies the `Local-IP`
+/// and `Remote-IP` checks (overlay-wire.md §2.4) that loopback tests can never trigger. Only
+/// the HS group runs: one connection at a time, so rippled's per-IP inbound limit (2, applied
+/// to public sources) is never in the way.
+fn public_bridge_ip_headers(image: &str) -> Result<(), String> {
+    let tag = format!("pub-{}", image.split(['/', ':']).nth(1).unwrap_or("node"));
+    let (mut cluster, base) = Cluster::new_public(&tag)?;
+    let [a, b, c, d] = base.octets();
+    let node_ip = Ipv4Addr::new(a, b, c, d + 2);
+    let gateway = Ipv4Addr::new(a, b, c, d + 1);
+    assert!(is_public_ip(node_ip.into()) && is_public_ip(gateway.into()), "bridge range is not public");
+    let mut seed = [0u8; 16];
+    rand::rng().fill_bytes(&mut seed);
+    let seed = Seed::from_bytes(seed);
+    let alphabet = Network::Xrpl.profile().alphabet;
+    let conf = format!(
+        "[overlay]\npublic_ip = {node_ip}\n\n[node_seed]\n{}\n\n[network_id]\n{SPAWNED_NETWORK_ID}\n",
+        seed.to_base58(alphabet)
+    );
+    let target = cluster.start_with_conf(image, node_ip, &conf)?;
+    let result = (|| {
+        wait_within(START_WAIT, "the node to answer /health", || answers_health(target))?;
+        let ours = source_ip_towards(target).map_err(|e| format!("source address: {e}"))?;
+        if !is_public_ip(ours) {
+            return Err(format!("the host reaches {target} from {ours}, not from the public bridge gateway"));
+        }
+        let mut rc = RunConfig::new(target, Network::Xrpl);
+        rc.io_timeout = Duration::from_secs(5);
+        rc.target_seed = Some(seed.clone());
+        rc.network_id = Some(SPAWNED_NETWORK_ID);
+        rc.target_public_ip = Some(node_ip.into());
+        rc.only = vec!["HS".into()];
+        let report = run(&rc).map_err(|e| e.to_string())?;
+        println!("{}", report.to_table());
+        if report.exit_code() != 0 || !report.failed_ids().is_empty() {
+            return Err(format!("HS cases failed from a public source: {:?}", report.failed_ids()));
+        }
+        for id in ["HS-019", "HS-020"] {
+            match report.outcome_of(id) {
+                Some(Outcome::Pass) => {}
+                other => return Err(format!("{id}: expected pass, got {other:?}")),
+            }
+        }
+        if !answers_health(target) {
+            return Err("node stopped answering /health after the HS cases".into());
+        }
+        Ok(())
+    })();
+    result.map_err(|e| format!("{e}\n{}", cluster.logs()))
+}
+
+fn container_test(image: &str, test: fn(&str) -> Result<(), String>) {
     if let Some(why) = unavailable(image) {
         eprintln!("{why}");
         println!("{why}");
         return;
     }
-    network_of_three(image).unwrap();
+    test(image).unwrap();
 }
 
 #[test]
 fn tokio_image_network_passes_and_reforms() {
-    container_test(IMAGES[0]);
+    container_test(IMAGES[0], network_of_three);
 }
 
 #[test]
 fn asyncstd_image_network_passes_and_reforms() {
-    container_test(IMAGES[1]);
+    container_test(IMAGES[1], network_of_three);
+}
+
+#[test]
+fn tokio_image_checks_ip_headers_from_a_public_source() {
+    container_test(IMAGES[0], public_bridge_ip_headers);
+}
+
+#[test]
+fn asyncstd_image_checks_ip_headers_from_a_public_source() {
+    container_test(IMAGES[1], public_bridge_ip_headers);
 }

@@ -153,7 +153,8 @@ fn server_domain_and_ip_header_rules_over_tls(#[values(Rt::Tokio, Rt::AsyncStd)]
     // Accepted as rippled accepts them: a well-formed domain; and IP headers that disagree with
     // the socket, because the socket's peer (127.0.0.1) is not a public address, and only a public
     // socket address is compared (`Incorrect Local-IP` / `Incorrect Remote-IP` need one, which
-    // loopback cannot provide).
+    // loopback cannot provide: conformance HS-019/HS-020 cover them from a public-looking docker
+    // bridge in `conformance/tests/containers.rs`).
     let accepted = [("Server-Domain", "example.com"), ("Local-IP", "8.8.8.8"), ("Remote-IP", "9.9.9.9")];
     for (name, value) in accepted {
         let mut link = try_upgrade(node.addr, &RequestPlan::new(peer_cfg()).set(name, value))
