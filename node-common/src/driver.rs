@@ -68,6 +68,8 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     /// TCP connect to `addr`, from source address `from` (port chosen by the OS) when given.
     fn connect(&self, addr: SocketAddr, from: Option<IpAddr>) -> BoxFuture<'static, io::Result<Self::Tcp>>;
     fn local_addr(tcp: &Self::Tcp) -> io::Result<SocketAddr>;
+    /// Turn Nagle's algorithm off (`TCP_NODELAY`) on a new connection.
+    fn set_nodelay(tcp: &Self::Tcp) -> io::Result<()>;
     fn tls_accept(&self, ssl: Ssl, tcp: Self::Tcp) -> BoxFuture<'static, Result<Self::Tls, String>>;
     fn tls_connect(&self, ssl: Ssl, tcp: Self::Tcp) -> BoxFuture<'static, Result<Self::Tls, String>>;
     fn ssl(tls: &Self::Tls) -> &SslRef;
@@ -387,6 +389,7 @@ async fn accept_loop<R: Runtime>(ctx: Arc<Ctx<R>>, listener: R::Listener) {
     loop {
         match ctx.rt.accept(&listener).await {
             Ok((tcp, remote)) => {
+                set_nodelay::<R>(&tcp, remote);
                 let local = match R::local_addr(&tcp) {
                     Ok(a) => a,
                     Err(e) => {
@@ -404,6 +407,16 @@ async fn accept_loop<R: Runtime>(ctx: Arc<Ctx<R>>, listener: R::Listener) {
                 ctx.rt.timer_at(Instant::now() + Duration::from_millis(100)).await;
             }
         }
+    }
+}
+
+/// Every peer socket runs without Nagle's algorithm. The core emits small writes (a handshake
+/// response, then its first frames; pongs; single relayed messages) and waits for answers: with
+/// Nagle on, a small write behind unacknowledged data waits for the peer's delayed ACK (40 ms on
+/// Linux), which capped inbound handshakes at ~20 per second per connection in `ci/bench`.
+fn set_nodelay<R: Runtime>(tcp: &R::Tcp, remote: SocketAddr) {
+    if let Err(e) = R::set_nodelay(tcp) {
+        tracing::debug!("cannot set TCP_NODELAY on the socket of {remote}: {e}");
     }
 }
 
@@ -430,6 +443,7 @@ async fn outbound<R: Runtime>(ctx: Arc<Ctx<R>>, conn: ConnId, addr: SocketAddr, 
             return report(&ctx, Input::ConnectFailed { conn, error }).await;
         }
     };
+    set_nodelay::<R>(&tcp, addr);
     match R::local_addr(&tcp) {
         Ok(local) => report(&ctx, Input::TcpConnected { conn, local }).await,
         Err(e) => return report(&ctx, Input::ConnectFailed { conn, error: e.to_string() }).await,
