@@ -21,8 +21,9 @@ use crate::common::{emit, fresh_plan, free_port, handshake_once, median, BenchEr
 
 /// Client threads (the machine has 2 cores; enough to keep a server busy).
 pub const CLIENTS: usize = 4;
-/// Server threads of the plain baseline (one per core).
-pub const BASELINE_SERVERS: usize = 2;
+/// Server threads of the plain baseline: one per client, so no client waits for a free server
+/// (the node serves every client concurrently too).
+pub const BASELINE_SERVERS: usize = CLIENTS;
 /// Node keys each client rotates through: a key is reused only long after its previous
 /// connection closed, so the node never sees a live duplicate.
 const KEYS_PER_CLIENT: usize = 32;
