@@ -82,7 +82,13 @@ pub struct InProcessNode {
 impl InProcessNode {
     /// Start a node with data directory `dir` (identity reused across starts; the bootcache of a
     /// previous start is removed so it dials only `fixed`), listening on `listen`.
-    pub fn start(flavor: Flavor, dir: &Path, listen: SocketAddr, fixed: &[SocketAddr], extra: &str) -> Result<Self> {
+    pub fn start(
+        flavor: Flavor,
+        dir: &Path,
+        listen: SocketAddr,
+        fixed: &[SocketAddr],
+        extra: &str,
+    ) -> Result<Self> {
         let mut conf = format!(
             "[port_peer]\nip = {}\nport = {}\nprotocol = peer\n\n{extra}\n",
             listen.ip(),
@@ -195,7 +201,12 @@ pub fn tls_from(src: IpAddr, addr: SocketAddr, connector: &SslConnector, deadlin
 }
 
 /// A full, verified peer handshake from `src`; the framed link on success.
-pub fn upgrade_from(src: IpAddr, addr: SocketAddr, connector: &SslConnector, plan: &RequestPlan) -> Result<Link> {
+pub fn upgrade_from(
+    src: IpAddr,
+    addr: SocketAddr,
+    connector: &SslConnector,
+    plan: &RequestPlan,
+) -> Result<Link> {
     let mut s = tls_from(src, addr, connector, Instant::now() + START_TIMEOUT)?;
     let shared = session_binding(&s)?.shared;
     s.write_all(plan.render(&shared, addr.ip()).as_bytes())?;
@@ -212,7 +223,12 @@ pub fn upgrade_from(src: IpAddr, addr: SocketAddr, connector: &SslConnector, pla
 /// The client half of one peer handshake, as cheap as a client can make it: TLS, the signed
 /// request, and the response head's status line (no verification of the node's signature:
 /// the benchmark measures the node's side).
-pub fn handshake_once(src: IpAddr, addr: SocketAddr, connector: &SslConnector, plan: &RequestPlan) -> Result<()> {
+pub fn handshake_once(
+    src: IpAddr,
+    addr: SocketAddr,
+    connector: &SslConnector,
+    plan: &RequestPlan,
+) -> Result<()> {
     let mut s = tls_from(src, addr, connector, Instant::now() + IO_TIMEOUT)?;
     let shared = session_binding(&s)?.shared;
     s.write_all(plan.render(&shared, addr.ip()).as_bytes())?;

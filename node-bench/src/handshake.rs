@@ -17,7 +17,9 @@ use openssl::ssl::{SslAcceptor, SslConnector};
 use protocol_core::keys::{NodeKeyPair, Seed};
 use protocol_core::Network;
 
-use crate::common::{emit, fresh_plan, free_port, handshake_once, median, BenchError, Flavor, InProcessNode, Result};
+use crate::common::{
+    emit, free_port, fresh_plan, handshake_once, median, BenchError, Flavor, InProcessNode, Result,
+};
 
 /// Client threads (the machine has 2 cores; enough to keep a server busy).
 pub const CLIENTS: usize = 4;
@@ -31,13 +33,19 @@ pub const MEASURE: Duration = Duration::from_millis(1500);
 pub const ROUNDS: usize = 5;
 
 /// Handshakes per second from [`CLIENTS`] threads against `addr`, for [`MEASURE`].
-fn clients(addr: SocketAddr, connector: &SslConnector, subnet: u8, plans: &[Vec<RequestPlan>]) -> Result<f64> {
+fn clients(
+    addr: SocketAddr,
+    connector: &SslConnector,
+    subnet: u8,
+    plans: &[Vec<RequestPlan>],
+) -> Result<f64> {
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
     let threads: Vec<_> = (0..CLIENTS)
         .map(|t| {
-            let (done, stop, connector, plans) = (done.clone(), stop.clone(), connector.clone(), plans[t].clone());
+            let (done, stop, connector, plans) =
+                (done.clone(), stop.clone(), connector.clone(), plans[t].clone());
             std::thread::spawn(move || -> Result<()> {
                 let mut i = 0usize;
                 while !stop.load(Ordering::Relaxed) {
@@ -89,7 +97,9 @@ fn baseline_server(listener: TcpListener, acceptor: SslAcceptor, key: NodeKeyPai
         if key.public().verify_digest(&shared, &sig).is_err() {
             continue;
         }
-        let _ = s.write_all(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: XRPL/2.2\r\n\r\n");
+        let _ = s.write_all(
+            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: XRPL/2.2\r\n\r\n",
+        );
     }
 }
 
@@ -124,15 +134,21 @@ pub fn run() -> Result<()> {
     let identity = node_common::tls::TlsIdentity::generate(std::time::SystemTime::now())
         .map_err(|e| BenchError::Failed(e.to_string()))?;
     let policy = node_common::tls::TlsPolicy::Modern;
-    let acceptor = node_common::tls::acceptor(&identity, policy).map_err(|e| BenchError::Failed(e.to_string()))?;
+    let acceptor =
+        node_common::tls::acceptor(&identity, policy).map_err(|e| BenchError::Failed(e.to_string()))?;
     let connector = node_common::tls::connector(policy).map_err(|e| BenchError::Failed(e.to_string()))?;
     let plans: Vec<Vec<RequestPlan>> =
         (0..CLIENTS).map(|_| (0..KEYS_PER_CLIENT).map(|_| fresh_plan(Network::Xrpl)).collect()).collect();
     let dir = tempfile::tempdir()?;
     let ip: IpAddr = Ipv4Addr::new(127, 2, 0, 1).into();
     let addr = SocketAddr::new(ip, free_port(ip)?);
-    let mut node =
-        InProcessNode::start(Flavor::Tokio, dir.path(), addr, &[], "[peers_in_max]\n1000\n\n[peers_out_max]\n10\n")?;
+    let mut node = InProcessNode::start(
+        Flavor::Tokio,
+        dir.path(),
+        addr,
+        &[],
+        "[peers_in_max]\n1000\n\n[peers_out_max]\n10\n",
+    )?;
     let (mut base, mut ours) = (Vec::new(), Vec::new());
     let result = (|| -> Result<()> {
         // Let the node come up (the first handshake retries refused connects).

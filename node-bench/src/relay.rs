@@ -21,7 +21,7 @@ use protocol_core::messages::{proto, Message, MessageType};
 use protocol_core::Network;
 
 use crate::common::{
-    emit, fail, fresh_plan, free_port, median, upgrade_from, BenchError, Flavor, InProcessNode, Result,
+    emit, fail, free_port, fresh_plan, median, upgrade_from, BenchError, Flavor, InProcessNode, Result,
     IO_TIMEOUT,
 };
 
@@ -161,7 +161,11 @@ fn count(mut s: Tls, mut dec: FrameDecoder, shared: Arc<Shared>) {
 /// `warm_up`: send single messages until the first arrives (the node-to-node link comes up
 /// asynchronously; messages sent before it is active are not relayed later).
 fn measure(mut injector: Tls, sink: Tls, sink_dec: FrameDecoder, warm_up: bool) -> Result<f64> {
-    let shared = Arc::new(Shared { received: AtomicU64::new(0), credits: Credits::default(), stop: AtomicBool::new(false) });
+    let shared = Arc::new(Shared {
+        received: AtomicU64::new(0),
+        credits: Credits::default(),
+        stop: AtomicBool::new(false),
+    });
     let counter = {
         let shared = shared.clone();
         std::thread::spawn(move || count(sink, sink_dec, shared))
@@ -213,15 +217,22 @@ fn baseline(acceptor: &SslAcceptor, connector: &SslConnector) -> Result<f64> {
         let (tcp, _) = listener.accept()?;
         tcp.set_nodelay(true)?;
         let ssl = node_common::tls::server_ssl(&acceptor).map_err(|e| BenchError::Failed(e.to_string()))?;
-        openssl::ssl::Ssl::accept(ssl, tcp).map_err(|e| BenchError::Failed(format!("baseline TLS accept: {e}")))
+        openssl::ssl::Ssl::accept(ssl, tcp)
+            .map_err(|e| BenchError::Failed(format!("baseline TLS accept: {e}")))
     });
-    let injector = crate::common::tls_from(Ipv4Addr::LOCALHOST.into(), addr, connector, Instant::now() + IO_TIMEOUT)?;
+    let injector =
+        crate::common::tls_from(Ipv4Addr::LOCALHOST.into(), addr, connector, Instant::now() + IO_TIMEOUT)?;
     let sink = server.join().map_err(|_| BenchError::Failed("baseline server panicked".into()))??;
     measure(injector, sink, FrameDecoder::new(FrameOptions::modern(false)), false)
 }
 
 /// Two fresh nodes on `127.1.<round>.x`, A dialling B (fixed peer); injector on A, counter on B.
-fn through_nodes(flavor: Flavor, dirs: &[tempfile::TempDir; 2], round: u8, connector: &SslConnector) -> Result<f64> {
+fn through_nodes(
+    flavor: Flavor,
+    dirs: &[tempfile::TempDir; 2],
+    round: u8,
+    connector: &SslConnector,
+) -> Result<f64> {
     let ip = |last: u8| -> IpAddr { Ipv4Addr::new(127, 1, round, last).into() };
     let b_addr = SocketAddr::new(ip(2), free_port(ip(2))?);
     let a_addr = SocketAddr::new(ip(1), free_port(ip(1))?);
@@ -244,7 +255,8 @@ pub fn run() -> Result<()> {
     let identity = node_common::tls::TlsIdentity::generate(std::time::SystemTime::now())
         .map_err(|e| BenchError::Failed(e.to_string()))?;
     let policy = node_common::tls::TlsPolicy::Modern;
-    let acceptor = node_common::tls::acceptor(&identity, policy).map_err(|e| BenchError::Failed(e.to_string()))?;
+    let acceptor =
+        node_common::tls::acceptor(&identity, policy).map_err(|e| BenchError::Failed(e.to_string()))?;
     let connector = node_common::tls::connector(policy).map_err(|e| BenchError::Failed(e.to_string()))?;
     let dirs = |_| -> Result<[tempfile::TempDir; 2]> { Ok([tempfile::tempdir()?, tempfile::tempdir()?]) };
     let (tokio_dirs, async_dirs) = (dirs(())?, dirs(())?);
@@ -255,7 +267,9 @@ pub fn run() -> Result<()> {
             match (round + k) % 3 {
                 0 => base.push(baseline(&acceptor, &connector)?),
                 1 => tok.push(through_nodes(Flavor::Tokio, &tokio_dirs, (2 * round + 1) as u8, &connector)?),
-                _ => asy.push(through_nodes(Flavor::AsyncStd, &async_dirs, (2 * round + 2) as u8, &connector)?),
+                _ => {
+                    asy.push(through_nodes(Flavor::AsyncStd, &async_dirs, (2 * round + 2) as u8, &connector)?)
+                }
             }
         }
         eprintln!(

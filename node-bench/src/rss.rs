@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use conformance::peer::Link;
 use protocol_core::Network;
 
-use crate::common::{emit, fail, fresh_plan, free_port, upgrade_from, BenchError, Result, START_TIMEOUT};
+use crate::common::{emit, fail, free_port, fresh_plan, upgrade_from, BenchError, Result, START_TIMEOUT};
 
 /// Established peers measured.
 pub const PEERS: usize = 1000;

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use futures::channel::mpsc;
 use futures::future::{self, Either};
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslRef};
 use protocol_core::keys::NodePublicKey;
 use protocol_core::overlay::{ConnId, Input, Output, OverlayEvent};
@@ -39,6 +39,12 @@ pub const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Plaintext bytes read per `read` call and handed to the core at once.
 pub const READ_CHUNK: usize = 64 * 1024;
+/// Largest TLS record payload (RFC 8446 §5.1): [`fill_ready`] stops reading ahead when less
+/// than this is left in the read buffer.
+pub const MAX_TLS_RECORD: usize = 16 * 1024;
+/// Queued messages a connection's writer joins into one write (it stops adding once the batch
+/// reaches this; one message alone may be larger).
+pub const WRITE_BATCH: usize = 64 * 1024;
 /// Messages from socket tasks waiting for the driver. Bounded so a fast peer blocks its own reader
 /// (TCP back-pressure) instead of growing memory.
 pub const INPUT_QUEUE: usize = 256;
@@ -488,14 +494,16 @@ async fn established<R: Runtime>(
     let reader = async move {
         let mut buf = vec![0u8; READ_CHUNK];
         let error = loop {
-            match rd.read(&mut buf).await {
+            let (filled, end) = match rd.read(&mut buf).await {
                 Ok(0) => break None,
-                Ok(n) => {
-                    if tx.send(Msg::Data { conn, bytes: buf[..n].to_vec() }).await.is_err() {
-                        return;
-                    }
-                }
+                Ok(n) => fill_ready(&mut rd, &mut buf, n),
                 Err(e) => break Some(e.to_string()),
+            };
+            if tx.send(Msg::Data { conn, bytes: buf[..filled].to_vec() }).await.is_err() {
+                return;
+            }
+            if let Some(error) = end {
+                break error;
             }
         };
         let _ = tx.send(Msg::Input(Input::Closed { conn, error })).await;
@@ -505,22 +513,70 @@ async fn established<R: Runtime>(
         let _ = reader.await;
     }));
 
+    let mut batch: Vec<u8> = Vec::new();
     while let Some(cmd) = wrx.next().await {
+        let mut close = false;
         match cmd {
             WriteCmd::Data(data) => {
-                queued.bytes.fetch_sub(data.len(), Ordering::Relaxed);
-                queued.messages.fetch_sub(1, Ordering::Relaxed);
-                if let Err(e) = wr.write_all(&data).await {
+                // Everything already queued goes out in one write (up to WRITE_BATCH bytes):
+                // full TLS records and one syscall per record instead of one per message.
+                let unqueue = |len: usize| {
+                    queued.bytes.fetch_sub(len, Ordering::Relaxed);
+                    queued.messages.fetch_sub(1, Ordering::Relaxed);
+                };
+                unqueue(data.len());
+                batch.clear();
+                batch.extend_from_slice(&data);
+                while batch.len() < WRITE_BATCH {
+                    match wrx.try_recv() {
+                        Ok(WriteCmd::Data(more)) => {
+                            unqueue(more.len());
+                            batch.extend_from_slice(&more);
+                        }
+                        Ok(WriteCmd::Close) => {
+                            close = true;
+                            break;
+                        }
+                        // Empty for now, or the driver is gone (the next `next()` sees that).
+                        Err(_) => break,
+                    }
+                }
+                if let Err(e) = wr.write_all(&batch).await {
                     report(&ctx, Input::Closed { conn, error: Some(e.to_string()) }).await;
                     break;
                 }
+                if batch.capacity() > 2 * WRITE_BATCH {
+                    // One huge message must not pin its buffer for the connection's lifetime.
+                    batch = Vec::new();
+                }
             }
-            WriteCmd::Close => {
-                // close() flushes, sends close_notify and shuts the TCP write side.
-                let _ = deadline(&ctx.rt, Instant::now() + SHUTDOWN_FLUSH_TIMEOUT, wr.close()).await;
-                break;
-            }
+            WriteCmd::Close => close = true,
+        }
+        if close {
+            // close() flushes, sends close_notify and shuts the TCP write side.
+            let _ = deadline(&ctx.rt, Instant::now() + SHUTDOWN_FLUSH_TIMEOUT, wr.close()).await;
+            break;
         }
     }
     abort.abort();
+}
+
+/// After a read of `n` bytes into `buf`, take whatever more the stream has ready without
+/// waiting (TLS hands out one record, ≤ 16 KiB, per read), so the driver gets one message per
+/// burst rather than one per record. Returns the bytes filled and, if the stream ended or
+/// failed meanwhile, the `Closed` error to report after these bytes.
+fn fill_ready<S: AsyncRead + Unpin>(
+    rd: &mut S,
+    buf: &mut [u8],
+    mut n: usize,
+) -> (usize, Option<Option<String>>) {
+    while buf.len() - n >= MAX_TLS_RECORD {
+        match rd.read(&mut buf[n..]).now_or_never() {
+            Some(Ok(0)) => return (n, Some(None)),
+            Some(Ok(m)) => n += m,
+            Some(Err(e)) => return (n, Some(Some(e.to_string()))),
+            None => break,
+        }
+    }
+    (n, None)
 }
