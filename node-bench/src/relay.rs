@@ -32,7 +32,7 @@ pub const WINDOW: u64 = 1024;
 /// Measured time per round and path.
 pub const MEASURE: Duration = Duration::from_millis(1500);
 /// Rounds; each round times the baseline and both runtimes, in rotating order.
-pub const ROUNDS: usize = 5;
+pub const ROUNDS: usize = 7;
 /// Bytes at the start of the raw transaction that carry the message number (unique hashes, so
 /// the nodes' duplicate suppression lets every message through).
 const SEQ_BYTES: usize = 8;

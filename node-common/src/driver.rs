@@ -37,11 +37,13 @@ pub const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// TLS handshake (either direction) must finish within this; the core's handshake deadline
 /// (`HANDSHAKE_TIMEOUT`, 15 s) covers TCP+TLS+HTTP, so this is the same bound.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
-/// Plaintext bytes read per `read` call and handed to the core at once.
+/// Most plaintext bytes read in one burst and handed to the core at once (the read buffer of a
+/// busy connection).
 pub const READ_CHUNK: usize = 64 * 1024;
-/// Largest TLS record payload (RFC 8446 §5.1): [`fill_ready`] stops reading ahead when less
-/// than this is left in the read buffer.
-pub const MAX_TLS_RECORD: usize = 16 * 1024;
+/// The read buffer a connection starts with. It doubles (up to [`READ_CHUNK`]) each time a burst
+/// fills it, so only busy peers pay for a big one: an idle peer's buffer is resident memory
+/// for its whole life (ci/bench `rss_per_peer`, goal 48 KiB per idle peer).
+pub const MIN_READ_CHUNK: usize = 4 * 1024;
 /// Queued messages a connection's writer joins into one write (it stops adding once the batch
 /// reaches this; one message alone may be larger).
 pub const WRITE_BATCH: usize = 64 * 1024;
@@ -492,7 +494,7 @@ async fn established<R: Runtime>(
 
     let mut tx = ctx.inputs.clone();
     let reader = async move {
-        let mut buf = vec![0u8; READ_CHUNK];
+        let mut buf = vec![0u8; MIN_READ_CHUNK];
         let error = loop {
             let (filled, end) = match rd.read(&mut buf).await {
                 Ok(0) => break None,
@@ -501,6 +503,9 @@ async fn established<R: Runtime>(
             };
             if tx.send(Msg::Data { conn, bytes: buf[..filled].to_vec() }).await.is_err() {
                 return;
+            }
+            if filled == buf.len() && buf.len() < READ_CHUNK {
+                buf = vec![0u8; (buf.len() * 2).min(READ_CHUNK)];
             }
             if let Some(error) = end {
                 break error;
@@ -562,7 +567,7 @@ async fn established<R: Runtime>(
 }
 
 /// After a read of `n` bytes into `buf`, take whatever more the stream has ready without
-/// waiting (TLS hands out one record, ≤ 16 KiB, per read), so the driver gets one message per
+/// waiting (TLS hands out at most one record per read), so the driver gets one message per
 /// burst rather than one per record. Returns the bytes filled and, if the stream ended or
 /// failed meanwhile, the `Closed` error to report after these bytes.
 fn fill_ready<S: AsyncRead + Unpin>(
@@ -570,7 +575,7 @@ fn fill_ready<S: AsyncRead + Unpin>(
     buf: &mut [u8],
     mut n: usize,
 ) -> (usize, Option<Option<String>>) {
-    while buf.len() - n >= MAX_TLS_RECORD {
+    while n < buf.len() {
         match rd.read(&mut buf[n..]).now_or_never() {
             Some(Ok(0)) => return (n, Some(None)),
             Some(Ok(m)) => n += m,
@@ -579,4 +584,69 @@ fn fill_ready<S: AsyncRead + Unpin>(
         }
     }
     (n, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use super::*;
+
+    /// A stream handing out at most `step` bytes per read (as TLS hands out one record), and
+    /// `Pending` once `ready` bytes were read (the rest has not arrived yet).
+    struct Records {
+        data: Vec<u8>,
+        pos: usize,
+        step: usize,
+        ready: usize,
+    }
+
+    impl AsyncRead for Records {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            if self.pos >= self.ready && self.pos < self.data.len() {
+                return Poll::Pending;
+            }
+            let n = self.step.min(buf.len()).min(self.data.len() - self.pos);
+            buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    fn records(len: usize, ready: usize) -> Records {
+        Records { data: (0..len).map(|i| i as u8).collect(), pos: 0, step: 1000, ready }
+    }
+
+    #[test]
+    fn fill_ready_takes_ready_records_up_to_the_buffer_in_order() {
+        let mut rd = records(10_000, 10_000);
+        let mut buf = vec![0u8; MIN_READ_CHUNK];
+        let first = rd.read(&mut buf).now_or_never().unwrap().unwrap();
+        let (n, end) = fill_ready(&mut rd, &mut buf, first);
+        assert_eq!((n, end), (MIN_READ_CHUNK, None), "stops at a full buffer, stream still open");
+        assert!(buf.iter().enumerate().all(|(i, b)| *b == i as u8));
+    }
+
+    #[test]
+    fn fill_ready_stops_at_pending_and_reports_eof_after_the_data() {
+        let mut rd = records(10_000, 3000);
+        let mut buf = vec![0u8; READ_CHUNK];
+        let first = rd.read(&mut buf).now_or_never().unwrap().unwrap();
+        assert_eq!(fill_ready(&mut rd, &mut buf, first), (3000, None));
+
+        let mut rd = records(2500, 2500);
+        let first = rd.read(&mut buf).now_or_never().unwrap().unwrap();
+        assert_eq!(fill_ready(&mut rd, &mut buf, first), (2500, Some(None)), "EOF reported after the bytes");
+    }
+
+    // The read buffer doubles from MIN_READ_CHUNK up to READ_CHUNK; a write batch holds at
+    // least a few full TLS records (16 KiB each). Checked at compile time.
+    const _: () = assert!(MIN_READ_CHUNK.is_power_of_two() && READ_CHUNK.is_power_of_two());
+    const _: () = assert!(MIN_READ_CHUNK >= 1024 && MIN_READ_CHUNK <= READ_CHUNK);
+    const _: () = assert!(WRITE_BATCH >= 4 * 16 * 1024);
 }

@@ -19,7 +19,7 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
 use openssl::ssl::{
-    Ssl, SslAcceptor, SslConnector, SslMethod, SslMode, SslOptions, SslRef, SslVerifyMode, SslVersion,
+    Ssl, SslAcceptor, SslConnector, SslMethod, SslOptions, SslRef, SslVerifyMode, SslVersion,
 };
 use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier};
 use openssl::x509::{X509Builder, X509};
@@ -297,10 +297,6 @@ fn apply_policy(ctx: &mut openssl::ssl::SslContextBuilder, policy: TlsPolicy) ->
     // Compression and renegotiation are off on every profile (overlay-wire.md §1.1); legacy peers
     // throttle renegotiation rather than use it, so refusing it costs nothing.
     ctx.set_options(SslOptions::NO_COMPRESSION | SslOptions::NO_RENEGOTIATION);
-    // OpenSSL keeps a ~17 KiB read and a ~17 KiB write buffer per connection for its whole life;
-    // with this mode they are freed whenever empty, so an idle peer costs a few KiB instead of
-    // ~34 KiB (ci/bench rss_per_peer; the goal is 48 KiB per idle peer in all).
-    ctx.set_mode(SslMode::RELEASE_BUFFERS);
     ctx.set_verify(SslVerifyMode::NONE);
     match policy {
         TlsPolicy::Modern => {
