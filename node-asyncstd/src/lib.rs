@@ -71,6 +71,9 @@ macro_rules! futures_io_runtime {
             fn local_addr(tcp: &$stream) -> io::Result<std::net::SocketAddr> {
                 tcp.local_addr()
             }
+            fn set_nodelay(tcp: &$stream) -> io::Result<()> {
+                tcp.set_nodelay(true)
+            }
             fn tls_accept(
                 &self,
                 ssl: Ssl,

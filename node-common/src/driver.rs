@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use futures::channel::mpsc;
 use futures::future::{self, Either};
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslRef};
 use protocol_core::keys::NodePublicKey;
 use protocol_core::overlay::{ConnId, Input, Output, OverlayEvent};
@@ -37,8 +37,16 @@ pub const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// TLS handshake (either direction) must finish within this; the core's handshake deadline
 /// (`HANDSHAKE_TIMEOUT`, 15 s) covers TCP+TLS+HTTP, so this is the same bound.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
-/// Plaintext bytes read per `read` call and handed to the core at once.
+/// Most plaintext bytes read in one burst and handed to the core at once (the read buffer of a
+/// busy connection).
 pub const READ_CHUNK: usize = 64 * 1024;
+/// The read buffer a connection starts with. It doubles (up to [`READ_CHUNK`]) each time a burst
+/// fills it, so only busy peers pay for a big one: an idle peer's buffer is resident memory
+/// for its whole life (ci/bench `rss_per_peer`, goal 48 KiB per idle peer).
+pub const MIN_READ_CHUNK: usize = 4 * 1024;
+/// Queued messages a connection's writer joins into one write (it stops adding once the batch
+/// reaches this; one message alone may be larger).
+pub const WRITE_BATCH: usize = 64 * 1024;
 /// Messages from socket tasks waiting for the driver. Bounded so a fast peer blocks its own reader
 /// (TCP back-pressure) instead of growing memory.
 pub const INPUT_QUEUE: usize = 256;
@@ -68,6 +76,8 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     /// TCP connect to `addr`, from source address `from` (port chosen by the OS) when given.
     fn connect(&self, addr: SocketAddr, from: Option<IpAddr>) -> BoxFuture<'static, io::Result<Self::Tcp>>;
     fn local_addr(tcp: &Self::Tcp) -> io::Result<SocketAddr>;
+    /// Turn Nagle's algorithm off (`TCP_NODELAY`) on a new connection.
+    fn set_nodelay(tcp: &Self::Tcp) -> io::Result<()>;
     fn tls_accept(&self, ssl: Ssl, tcp: Self::Tcp) -> BoxFuture<'static, Result<Self::Tls, String>>;
     fn tls_connect(&self, ssl: Ssl, tcp: Self::Tcp) -> BoxFuture<'static, Result<Self::Tls, String>>;
     fn ssl(tls: &Self::Tls) -> &SslRef;
@@ -387,6 +397,7 @@ async fn accept_loop<R: Runtime>(ctx: Arc<Ctx<R>>, listener: R::Listener) {
     loop {
         match ctx.rt.accept(&listener).await {
             Ok((tcp, remote)) => {
+                set_nodelay::<R>(&tcp, remote);
                 let local = match R::local_addr(&tcp) {
                     Ok(a) => a,
                     Err(e) => {
@@ -404,6 +415,16 @@ async fn accept_loop<R: Runtime>(ctx: Arc<Ctx<R>>, listener: R::Listener) {
                 ctx.rt.timer_at(Instant::now() + Duration::from_millis(100)).await;
             }
         }
+    }
+}
+
+/// Every peer socket runs without Nagle's algorithm. The core emits small writes (a handshake
+/// response, then its first frames; pongs; single relayed messages) and waits for answers: with
+/// Nagle on, a small write behind unacknowledged data waits for the peer's delayed ACK (40 ms on
+/// Linux), which capped inbound handshakes at ~20 per second per connection in `ci/bench`.
+fn set_nodelay<R: Runtime>(tcp: &R::Tcp, remote: SocketAddr) {
+    if let Err(e) = R::set_nodelay(tcp) {
+        tracing::debug!("cannot set TCP_NODELAY on the socket of {remote}: {e}");
     }
 }
 
@@ -430,6 +451,7 @@ async fn outbound<R: Runtime>(ctx: Arc<Ctx<R>>, conn: ConnId, addr: SocketAddr, 
             return report(&ctx, Input::ConnectFailed { conn, error }).await;
         }
     };
+    set_nodelay::<R>(&tcp, addr);
     match R::local_addr(&tcp) {
         Ok(local) => report(&ctx, Input::TcpConnected { conn, local }).await,
         Err(e) => return report(&ctx, Input::ConnectFailed { conn, error: e.to_string() }).await,
@@ -472,16 +494,21 @@ async fn established<R: Runtime>(
 
     let mut tx = ctx.inputs.clone();
     let reader = async move {
-        let mut buf = vec![0u8; READ_CHUNK];
+        let mut buf = vec![0u8; MIN_READ_CHUNK];
         let error = loop {
-            match rd.read(&mut buf).await {
+            let (filled, end) = match rd.read(&mut buf).await {
                 Ok(0) => break None,
-                Ok(n) => {
-                    if tx.send(Msg::Data { conn, bytes: buf[..n].to_vec() }).await.is_err() {
-                        return;
-                    }
-                }
+                Ok(n) => fill_ready(&mut rd, &mut buf, n),
                 Err(e) => break Some(e.to_string()),
+            };
+            if tx.send(Msg::Data { conn, bytes: buf[..filled].to_vec() }).await.is_err() {
+                return;
+            }
+            if filled == buf.len() && buf.len() < READ_CHUNK {
+                buf = vec![0u8; (buf.len() * 2).min(READ_CHUNK)];
+            }
+            if let Some(error) = end {
+                break error;
             }
         };
         let _ = tx.send(Msg::Input(Input::Closed { conn, error })).await;
@@ -491,22 +518,135 @@ async fn established<R: Runtime>(
         let _ = reader.await;
     }));
 
+    let mut batch: Vec<u8> = Vec::new();
     while let Some(cmd) = wrx.next().await {
+        let mut close = false;
         match cmd {
             WriteCmd::Data(data) => {
-                queued.bytes.fetch_sub(data.len(), Ordering::Relaxed);
-                queued.messages.fetch_sub(1, Ordering::Relaxed);
-                if let Err(e) = wr.write_all(&data).await {
+                // Everything already queued goes out in one write (up to WRITE_BATCH bytes):
+                // full TLS records and one syscall per record instead of one per message.
+                let unqueue = |len: usize| {
+                    queued.bytes.fetch_sub(len, Ordering::Relaxed);
+                    queued.messages.fetch_sub(1, Ordering::Relaxed);
+                };
+                unqueue(data.len());
+                batch.clear();
+                batch.extend_from_slice(&data);
+                while batch.len() < WRITE_BATCH {
+                    match wrx.try_recv() {
+                        Ok(WriteCmd::Data(more)) => {
+                            unqueue(more.len());
+                            batch.extend_from_slice(&more);
+                        }
+                        Ok(WriteCmd::Close) => {
+                            close = true;
+                            break;
+                        }
+                        // Empty for now, or the driver is gone (the next `next()` sees that).
+                        Err(_) => break,
+                    }
+                }
+                if let Err(e) = wr.write_all(&batch).await {
                     report(&ctx, Input::Closed { conn, error: Some(e.to_string()) }).await;
                     break;
                 }
+                if batch.capacity() > 2 * WRITE_BATCH {
+                    // One huge message must not pin its buffer for the connection's lifetime.
+                    batch = Vec::new();
+                }
             }
-            WriteCmd::Close => {
-                // close() flushes, sends close_notify and shuts the TCP write side.
-                let _ = deadline(&ctx.rt, Instant::now() + SHUTDOWN_FLUSH_TIMEOUT, wr.close()).await;
-                break;
-            }
+            WriteCmd::Close => close = true,
+        }
+        if close {
+            // close() flushes, sends close_notify and shuts the TCP write side.
+            let _ = deadline(&ctx.rt, Instant::now() + SHUTDOWN_FLUSH_TIMEOUT, wr.close()).await;
+            break;
         }
     }
     abort.abort();
+}
+
+/// After a read of `n` bytes into `buf`, take whatever more the stream has ready without
+/// waiting (TLS hands out at most one record per read), so the driver gets one message per
+/// burst rather than one per record. Returns the bytes filled and, if the stream ended or
+/// failed meanwhile, the `Closed` error to report after these bytes.
+fn fill_ready<S: AsyncRead + Unpin>(
+    rd: &mut S,
+    buf: &mut [u8],
+    mut n: usize,
+) -> (usize, Option<Option<String>>) {
+    while n < buf.len() {
+        match rd.read(&mut buf[n..]).now_or_never() {
+            Some(Ok(0)) => return (n, Some(None)),
+            Some(Ok(m)) => n += m,
+            Some(Err(e)) => return (n, Some(Some(e.to_string()))),
+            None => break,
+        }
+    }
+    (n, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use super::*;
+
+    /// A stream handing out at most `step` bytes per read (as TLS hands out one record), and
+    /// `Pending` once `ready` bytes were read (the rest has not arrived yet).
+    struct Records {
+        data: Vec<u8>,
+        pos: usize,
+        step: usize,
+        ready: usize,
+    }
+
+    impl AsyncRead for Records {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            if self.pos >= self.ready && self.pos < self.data.len() {
+                return Poll::Pending;
+            }
+            let n = self.step.min(buf.len()).min(self.data.len() - self.pos);
+            buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    fn records(len: usize, ready: usize) -> Records {
+        Records { data: (0..len).map(|i| i as u8).collect(), pos: 0, step: 1000, ready }
+    }
+
+    #[test]
+    fn fill_ready_takes_ready_records_up_to_the_buffer_in_order() {
+        let mut rd = records(10_000, 10_000);
+        let mut buf = vec![0u8; MIN_READ_CHUNK];
+        let first = rd.read(&mut buf).now_or_never().unwrap().unwrap();
+        let (n, end) = fill_ready(&mut rd, &mut buf, first);
+        assert_eq!((n, end), (MIN_READ_CHUNK, None), "stops at a full buffer, stream still open");
+        assert!(buf.iter().enumerate().all(|(i, b)| *b == i as u8));
+    }
+
+    #[test]
+    fn fill_ready_stops_at_pending_and_reports_eof_after_the_data() {
+        let mut rd = records(10_000, 3000);
+        let mut buf = vec![0u8; READ_CHUNK];
+        let first = rd.read(&mut buf).now_or_never().unwrap().unwrap();
+        assert_eq!(fill_ready(&mut rd, &mut buf, first), (3000, None));
+
+        let mut rd = records(2500, 2500);
+        let first = rd.read(&mut buf).now_or_never().unwrap().unwrap();
+        assert_eq!(fill_ready(&mut rd, &mut buf, first), (2500, Some(None)), "EOF reported after the bytes");
+    }
+
+    // The read buffer doubles from MIN_READ_CHUNK up to READ_CHUNK; a write batch holds at
+    // least a few full TLS records (16 KiB each). Checked at compile time.
+    const _: () = assert!(MIN_READ_CHUNK.is_power_of_two() && READ_CHUNK.is_power_of_two());
+    const _: () = assert!(MIN_READ_CHUNK >= 1024 && MIN_READ_CHUNK <= READ_CHUNK);
+    const _: () = assert!(WRITE_BATCH >= 4 * 16 * 1024);
 }

@@ -52,6 +52,10 @@ impl Runtime for Tokio {
         tcp.local_addr()
     }
 
+    fn set_nodelay(tcp: &TcpStream) -> io::Result<()> {
+        tcp.set_nodelay(true)
+    }
+
     fn tls_accept(&self, ssl: Ssl, tcp: TcpStream) -> BoxFuture<'static, Result<Self::Tls, String>> {
         Box::pin(async move {
             let mut s = SslStream::new(ssl, tcp).map_err(|e| e.to_string())?;

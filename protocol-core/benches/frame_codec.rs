@@ -2,6 +2,9 @@
 //! the same bytes in the same run. The headline figure uses the zero-copy `decode_next` path; the
 //! push + `next_frame_ref` and push + `next_frame` (owned) paths are printed too. After criterion, a short timed loop prints one JSON line:
 //! `{"metric":"frame_codec","value":<MB/s>,"unit":"MB/s","baseline":<memcpy MB/s>,"ratio":..}`.
+//!
+//! `cargo bench --bench frame_codec -- --json` skips criterion and prints only the `frame_codec`
+//! line (what `ci/bench` runs; a few seconds).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -134,7 +137,7 @@ type Path<'a> = dyn FnMut(&mut FrameDecoder, &mut Vec<u8>) + 'a;
 
 /// Interleaved rounds (the machine is shared, so paths are timed alternately, not one after the
 /// other), medians per path, then the JSON lines.
-fn summary() {
+fn summary(headline_only: bool) {
     const ROUNDS: usize = 21;
     let stream = stream();
     let plain = FrameOptions::modern(false);
@@ -155,7 +158,8 @@ fn summary() {
     }
     let medians: Vec<f64> = samples.into_iter().map(median).collect();
     let base = medians[0];
-    for ((name, _), v) in paths.iter().zip(&medians).skip(1) {
+    let shown = if headline_only { 1 } else { paths.len() - 1 };
+    for ((name, _), v) in paths.iter().zip(&medians).skip(1).take(shown) {
         println!(
             "{{\"metric\":\"{name}\",\"value\":{v:.0},\"unit\":\"MB/s\",\"baseline\":{base:.0},\"ratio\":{:.3}}}",
             v / base
@@ -166,7 +170,11 @@ fn summary() {
 criterion_group!(benches, bench);
 
 fn main() {
+    if std::env::args().any(|a| a == "--json") {
+        summary(true);
+        return;
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
-    summary();
+    summary(false);
 }

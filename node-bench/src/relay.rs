@@ -1,0 +1,287 @@
+//! `relay_tokio`, `relay_asyncstd`: 1 KiB TMTransaction messages per second from an injecting
+//! peer through node A, over the A→B TLS link, through node B to a counting peer; against the
+//! same injector and counter joined by one raw OpenSSL stream (two plain threads) in the same run.
+//!
+//! Flow control is a credit window: the injector may be at most [`WINDOW`] messages ahead of
+//! what the counter received, so queues stay bounded (no "large send queue" drop, no memory
+//! growth) and the rate is what the path sustains. Each round starts fresh nodes on fresh
+//! 127.x addresses, so the resource charges of one round (1 unit per message, per address)
+//! never carry into the next.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use conformance::peer::Tls;
+use openssl::ssl::{SslAcceptor, SslConnector};
+use protocol_core::framing::{encode_frame, FrameDecoder, FrameOptions};
+use protocol_core::messages::{proto, Message, MessageType};
+use protocol_core::Network;
+
+use crate::common::{
+    emit, fail, free_port, fresh_plan, median, upgrade_from, BenchError, Flavor, InProcessNode, Result,
+    IO_TIMEOUT,
+};
+
+/// Frame size on the wire, header included.
+pub const FRAME_BYTES: usize = 1024;
+/// Messages the injector may be ahead of the counter.
+pub const WINDOW: u64 = 1024;
+/// Measured time per round and path.
+pub const MEASURE: Duration = Duration::from_millis(1500);
+/// Rounds; each round times the baseline and both runtimes, in rotating order.
+pub const ROUNDS: usize = 7;
+/// Bytes at the start of the raw transaction that carry the message number (unique hashes, so
+/// the nodes' duplicate suppression lets every message through).
+const SEQ_BYTES: usize = 8;
+
+/// A 1 KiB TMTransaction frame and the offset of its message-number bytes.
+pub fn template() -> (Vec<u8>, usize) {
+    let build = |raw_len: usize| {
+        let mut x: u32 = 0x9e37_79b9;
+        let raw: Vec<u8> = (0..raw_len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        let msg = Message::Transaction(proto::TmTransaction {
+            raw_transaction: Some(raw.clone()),
+            status: Some(proto::TransactionStatus::TsNew as i32),
+            receive_timestamp: None,
+            deferred: None,
+        });
+        let mut out = Vec::new();
+        let _ = encode_frame(
+            MessageType::Transaction.number(),
+            &msg.encode_payload(),
+            &FrameOptions::modern(false),
+            &mut out,
+        );
+        (out, raw)
+    };
+    let overhead = build(1000).0.len() - 1000;
+    let (frame, raw) = build(FRAME_BYTES - overhead);
+    let offset = frame.windows(raw.len()).position(|w| w == raw.as_slice()).unwrap_or(0);
+    (frame, offset)
+}
+
+/// The credit window shared by injector and counter.
+#[derive(Default)]
+struct Credits {
+    free: Mutex<u64>,
+    cv: Condvar,
+}
+
+impl Credits {
+    fn give(&self, n: u64) {
+        if let Ok(mut f) = self.free.lock() {
+            *f += n;
+            self.cv.notify_one();
+        }
+    }
+
+    /// Take one credit; false when none came within 50 ms (the caller checks its stop flag).
+    fn take(&self) -> bool {
+        let Ok(mut f) = self.free.lock() else { return false };
+        while *f == 0 {
+            match self.cv.wait_timeout(f, Duration::from_millis(50)) {
+                Ok((g, t)) if t.timed_out() && *g == 0 => return false,
+                Ok((g, _)) => f = g,
+                Err(_) => return false,
+            }
+        }
+        *f -= 1;
+        true
+    }
+}
+
+struct Shared {
+    received: AtomicU64,
+    credits: Credits,
+    stop: AtomicBool,
+}
+
+/// Write numbered copies of the template, one `SSL_write` each (as a simple program would),
+/// while credits last and until `stop`.
+fn inject(s: &mut Tls, shared: &Shared, first: u64, use_credits: bool, limit: u64) -> io::Result<u64> {
+    let (mut frame, off) = template();
+    let mut n = 0u64;
+    while n < limit && !shared.stop.load(Ordering::Relaxed) {
+        if use_credits && !shared.credits.take() {
+            continue;
+        }
+        frame[off..off + SEQ_BYTES].copy_from_slice(&(first + n).to_le_bytes());
+        s.write_all(&frame)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Count TMTransaction frames until `stop` or EOF, returning credits as they arrive.
+fn count(mut s: Tls, mut dec: FrameDecoder, shared: Arc<Shared>) {
+    let _ = s.get_ref().set_read_timeout(Some(Duration::from_millis(100)));
+    let mut buf = vec![0u8; 64 * 1024];
+    let tx = MessageType::Transaction.number();
+    // Frames already buffered with the handshake reply.
+    let mut input: &[u8] = &[];
+    loop {
+        let mut k = 0u64;
+        loop {
+            match dec.decode_next(&mut input) {
+                Ok(Some(f)) if f.message_type == tx => k += 1,
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => return,
+            }
+        }
+        if k > 0 {
+            shared.received.fetch_add(k, Ordering::Relaxed);
+            shared.credits.give(k);
+        }
+        match s.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => input = &buf[..n],
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                if shared.stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                input = &[];
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+/// Messages per second over [`MEASURE`] through an established injector → counter path.
+/// `warm_up`: send single messages until the first arrives (the node-to-node link comes up
+/// asynchronously; messages sent before it is active are not relayed later).
+fn measure(mut injector: Tls, sink: Tls, sink_dec: FrameDecoder, warm_up: bool) -> Result<f64> {
+    let shared = Arc::new(Shared {
+        received: AtomicU64::new(0),
+        credits: Credits::default(),
+        stop: AtomicBool::new(false),
+    });
+    let counter = {
+        let shared = shared.clone();
+        std::thread::spawn(move || count(sink, sink_dec, shared))
+    };
+    let result = (|| {
+        let mut seq = 1u64 << 40;
+        if warm_up {
+            let deadline = Instant::now() + IO_TIMEOUT;
+            while shared.received.load(Ordering::Relaxed) == 0 {
+                if Instant::now() > deadline {
+                    return fail("no message crossed the two nodes within the warm-up deadline");
+                }
+                seq += inject(&mut injector, &shared, seq, false, 1)?;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        shared.credits.give(WINDOW);
+        let stop = Arc::new(AtomicBool::new(false));
+        // The injector runs in its own thread; this one samples the counter.
+        let injecting = {
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                let r = inject(&mut injector, &shared, seq, true, u64::MAX);
+                (injector, r)
+            })
+        };
+        std::thread::sleep(Duration::from_millis(200));
+        let (c0, t0) = (shared.received.load(Ordering::Relaxed), Instant::now());
+        std::thread::sleep(MEASURE);
+        let (c1, t1) = (shared.received.load(Ordering::Relaxed), Instant::now());
+        shared.stop.store(true, Ordering::Relaxed);
+        stop.store(true, Ordering::Relaxed);
+        let (_inj, r) = injecting.join().map_err(|_| BenchError::Failed("injector panicked".into()))?;
+        r?;
+        Ok((c1 - c0) as f64 / (t1 - t0).as_secs_f64())
+    })();
+    shared.stop.store(true, Ordering::Relaxed);
+    let _ = counter.join();
+    result
+}
+
+/// The baseline: one TLS stream between two threads of this process, same injector, same counter.
+fn baseline(acceptor: &SslAcceptor, connector: &SslConnector) -> Result<f64> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    let addr = listener.local_addr()?;
+    let acceptor = acceptor.clone();
+    let server = std::thread::spawn(move || -> Result<Tls> {
+        let (tcp, _) = listener.accept()?;
+        tcp.set_nodelay(true)?;
+        let ssl = node_common::tls::server_ssl(&acceptor).map_err(|e| BenchError::Failed(e.to_string()))?;
+        openssl::ssl::Ssl::accept(ssl, tcp)
+            .map_err(|e| BenchError::Failed(format!("baseline TLS accept: {e}")))
+    });
+    let injector =
+        crate::common::tls_from(Ipv4Addr::LOCALHOST.into(), addr, connector, Instant::now() + IO_TIMEOUT)?;
+    let sink = server.join().map_err(|_| BenchError::Failed("baseline server panicked".into()))??;
+    measure(injector, sink, FrameDecoder::new(FrameOptions::modern(false)), false)
+}
+
+/// Two fresh nodes on `127.1.<round>.x`, A dialling B (fixed peer); injector on A, counter on B.
+fn through_nodes(
+    flavor: Flavor,
+    dirs: &[tempfile::TempDir; 2],
+    round: u8,
+    connector: &SslConnector,
+) -> Result<f64> {
+    let ip = |last: u8| -> IpAddr { Ipv4Addr::new(127, 1, round, last).into() };
+    let b_addr = SocketAddr::new(ip(2), free_port(ip(2))?);
+    let a_addr = SocketAddr::new(ip(1), free_port(ip(1))?);
+    // Room for the test peers next to the node-to-node link; no automatic dialling beyond it.
+    let extra = "[peers_max]\n21\n";
+    let mut b = InProcessNode::start(flavor, dirs[1].path(), b_addr, &[], extra)?;
+    let mut a = InProcessNode::start(flavor, dirs[0].path(), a_addr, &[b_addr], extra)?;
+    let r = (|| {
+        let sink = upgrade_from(ip(4), b_addr, connector, &fresh_plan(Network::Xrpl))?;
+        let injector = upgrade_from(ip(3), a_addr, connector, &fresh_plan(Network::Xrpl))?;
+        measure(injector.stream, sink.stream, sink.decoder, true)
+    })();
+    let stopped = a.stop().and(b.stop());
+    let rate = r?;
+    stopped?;
+    Ok(rate)
+}
+
+pub fn run() -> Result<()> {
+    let identity = node_common::tls::TlsIdentity::generate(std::time::SystemTime::now())
+        .map_err(|e| BenchError::Failed(e.to_string()))?;
+    let policy = node_common::tls::TlsPolicy::Modern;
+    let acceptor =
+        node_common::tls::acceptor(&identity, policy).map_err(|e| BenchError::Failed(e.to_string()))?;
+    let connector = node_common::tls::connector(policy).map_err(|e| BenchError::Failed(e.to_string()))?;
+    let dirs = |_| -> Result<[tempfile::TempDir; 2]> { Ok([tempfile::tempdir()?, tempfile::tempdir()?]) };
+    let (tokio_dirs, async_dirs) = (dirs(())?, dirs(())?);
+    let (mut base, mut tok, mut asy) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        // Rotate the order so no path always runs first (or after the same one).
+        for k in 0..3 {
+            match (round + k) % 3 {
+                0 => base.push(baseline(&acceptor, &connector)?),
+                1 => tok.push(through_nodes(Flavor::Tokio, &tokio_dirs, (2 * round + 1) as u8, &connector)?),
+                _ => {
+                    asy.push(through_nodes(Flavor::AsyncStd, &async_dirs, (2 * round + 2) as u8, &connector)?)
+                }
+            }
+        }
+        eprintln!(
+            "relay round {round}: baseline {:.0}, tokio {:.0}, asyncstd {:.0} msg/s",
+            base.last().copied().unwrap_or(0.0),
+            tok.last().copied().unwrap_or(0.0),
+            asy.last().copied().unwrap_or(0.0)
+        );
+    }
+    let (b, t, a) = (median(base), median(tok), median(asy));
+    emit("relay_tokio", t, "msg/s", b, t / b);
+    emit("relay_asyncstd", a, "msg/s", b, a / b);
+    emit("relay_asyncstd_vs_tokio", a, "msg/s", t, a / t);
+    Ok(())
+}
