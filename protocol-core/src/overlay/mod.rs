@@ -20,6 +20,7 @@
 
 mod api;
 mod config;
+pub mod governance;
 #[doc(hidden)]
 pub mod testing;
 
@@ -32,10 +33,12 @@ use rand_chacha::ChaCha8Rng;
 
 pub use api::*;
 pub use config::*;
+use governance::{Command as GovCommand, Governance, MAX_GOVERNOR_ROUNDS};
 
 use crate::crawl::{crawl_response, health_response, http_response, CrawlPeer, CrawlSnapshot, ServerInfo};
 
 use crate::framing::{encode_frame, Frame, FrameDecoder, FrameOptions};
+use crate::governor::LearnedPeer;
 use crate::handshake::{
     self, build_error_response, build_switching_response, classify_request, evaluate_inbound, parse_request,
     HandshakeConfig, HandshakeError, Parsed, PeerIdentity, RequestKind, ResponseOutcome,
@@ -133,6 +136,8 @@ pub struct Overlay {
     peer_disconnects_resources: u64,
     out: VecDeque<Output>,
     shut: bool,
+    /// Outbound peer selection (`governance`); `None`: PeerFinder autoconnect.
+    gov: Option<Governance>,
 }
 
 impl std::fmt::Debug for Overlay {
@@ -155,7 +160,15 @@ impl Overlay {
         hs.server_domain = config.server_domain.clone();
         hs.instance_cookie = Some(rng.next_u64());
         hs.software = config.software.clone();
-        let mut pf = PeerFinder::new(config.peerfinder, now);
+        let mut pf_cfg = config.peerfinder;
+        let gov = config.governor.clone().map(|g| {
+            // Governed: the governor dials (no autoconnect) and its established target, not
+            // rippled's outbound share, bounds our outbound connections.
+            pf_cfg.auto_connect = false;
+            pf_cfg.out_peers = pf_cfg.out_peers.max(g.targets.established as usize);
+            Governance::new(g, rng.next_u64(), now)
+        });
+        let mut pf = PeerFinder::new(pf_cfg, now);
         pf.add_bootstrap_addresses(config.bootstrap.iter().copied());
         for a in &config.fixed_peers {
             // Port 0 entries cannot be dialled; config validation already reports them.
@@ -177,7 +190,47 @@ impl Overlay {
             peer_disconnects_resources: 0,
             out: VecDeque::new(),
             shut: false,
+            gov,
         }
+    }
+
+    /// The governance layer, when the governor picks our peers.
+    pub fn governance(&self) -> Option<&Governance> {
+        self.gov.as_ref()
+    }
+
+    pub fn governance_mut(&mut self) -> Option<&mut Governance> {
+        self.gov.as_mut()
+    }
+
+    /// Carry out what the governor asks (dial, close) until it asks nothing more.
+    fn run_governance(&mut self, now: Instant) {
+        if self.shut {
+            return;
+        }
+        for _ in 0..MAX_GOVERNOR_ROUNDS {
+            let Some(g) = self.gov.as_mut() else { return };
+            let cmds = g.step(now);
+            if cmds.is_empty() {
+                return;
+            }
+            for c in cmds {
+                match c {
+                    GovCommand::Dial(addr) => {
+                        let conn = self.dial(now, addr);
+                        if let Some(g) = self.gov.as_mut() {
+                            g.dialled(now, addr, conn);
+                        }
+                    }
+                    GovCommand::Close(conn) => self.close(now, conn, DisconnectReason::Demoted),
+                }
+            }
+        }
+    }
+
+    /// Whether relayed traffic flows to and from `conn` (warm governed peers: no).
+    fn relays(&self, conn: ConnId) -> bool {
+        self.gov.as_ref().is_none_or(|g| g.relays(conn))
     }
 
     pub fn config(&self) -> &OverlayConfig {
@@ -323,6 +376,7 @@ impl Overlay {
                 }
             }
         }
+        self.run_governance(now);
     }
 
     /// Plaintext bytes read from the TLS stream of `conn` (any chunking).
@@ -345,6 +399,7 @@ impl Overlay {
                 self.drain_frames(now, conn);
             }
         }
+        self.run_governance(now);
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -377,8 +432,10 @@ impl Overlay {
         }
         if !self.shut && now >= self.pf.poll_timeout() {
             let tick = self.pf.handle_timeout(now, &mut self.rng);
-            for addr in tick.connect {
-                self.dial(now, addr);
+            if self.gov.is_none() {
+                for addr in tick.connect {
+                    self.dial(now, addr);
+                }
             }
             for (remote, eps) in tick.endpoints {
                 if let Some(conn) = self.by_remote.get(&remote).copied() {
@@ -389,6 +446,7 @@ impl Overlay {
             self.router.expire(now);
             self.resources.expire(now);
         }
+        self.run_governance(now);
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -403,7 +461,8 @@ impl Overlay {
             Phase::Active(s) => s.next_tick,
             _ => c.deadline,
         });
-        conns.chain(std::iter::once(self.pf.poll_timeout())).min()
+        let gov = self.gov.as_ref().and_then(Governance::poll_timeout);
+        conns.chain(std::iter::once(self.pf.poll_timeout())).chain(gov).min()
     }
 
     /// Active peers.
@@ -516,6 +575,9 @@ impl Overlay {
             self.pf.on_failure(c.remote);
         }
         let _ = self.pf.on_closed(c.remote, now);
+        if let Some(g) = self.gov.as_mut() {
+            g.closed(now, conn, &reason);
+        }
         self.probes.retain(|_, (slot, _)| *slot != c.remote);
         self.resources.release(now, c.resource_key());
         if let Phase::Active(s) = c.phase {
@@ -535,19 +597,20 @@ impl Overlay {
         }
     }
 
-    fn dial(&mut self, now: Instant, addr: SocketAddr) {
+    fn dial(&mut self, now: Instant, addr: SocketAddr) -> Option<ConnId> {
         if self.pf.new_outbound_slot(addr).is_err() {
-            return;
+            return None;
         }
         if self.resources.acquire(now, ResourceKey::outbound(addr)).is_err() {
             let _ = self.pf.on_closed(addr, now);
-            return;
+            return None;
         }
         let id = self.alloc();
         let deadline = now + self.cfg.handshake_timeout;
         self.conns.insert(id, Conn { remote: addr, inbound: false, deadline, phase: Phase::Dialing });
         self.by_remote.insert(addr, id);
         self.out.push_back(Output::Connect { conn: id, addr });
+        Some(id)
     }
 
     fn on_tcp_connected(&mut self, now: Instant, conn: ConnId, local: SocketAddr) {
@@ -594,6 +657,9 @@ impl Overlay {
             _ => None,
         };
         self.event(OverlayEvent::HandshakeRejected { conn, remote, status, reason: e.to_string() });
+        if let Some(g) = self.gov.as_mut() {
+            g.handshake_failed(conn, &e);
+        }
         self.close(now, conn, DisconnectReason::Handshake(e.to_string()));
     }
 
@@ -614,6 +680,10 @@ impl Overlay {
             Ok(Some(ResponseOutcome::Redirect { endpoints })) => {
                 let texts: Vec<String> = endpoints.iter().map(format_endpoint).collect();
                 self.pf.on_redirects(&texts);
+                if let Some(g) = self.gov.as_mut() {
+                    let peers = endpoints.iter().map(|a| LearnedPeer { addr: *a, hops: None }).collect();
+                    g.learned(now, Some(remote), peers);
+                }
                 self.event(OverlayEvent::Redirected { conn, remote, peer_ips: endpoints });
                 self.close(now, conn, DisconnectReason::Redirected);
             }
@@ -813,6 +883,7 @@ impl Overlay {
         let cluster = self.is_cluster(&peer.public_key);
         let Some(c) = self.conns.get_mut(&conn) else { return };
         let (remote, inbound) = (c.remote, c.inbound);
+        let crawl_public = peer.crawl_public;
         let _ = self.pf.set_slot_private(remote, !peer.crawl_public);
         let event = OverlayEvent::PeerActivated {
             conn,
@@ -837,6 +908,9 @@ impl Overlay {
             send_queue: SendQueueMonitor::new(),
         }));
         self.event(event);
+        if let (false, Some(g)) = (inbound, self.gov.as_mut()) {
+            g.established(now, conn, crawl_public);
+        }
         if !leftover.is_empty() {
             if let Some(s) = self.session_mut(conn) {
                 s.decoder.push(leftover);
@@ -911,6 +985,12 @@ impl Overlay {
     /// Charge the sender; false (and the connection closed) when it crossed the drop threshold.
     fn charge(&mut self, now: Instant, conn: ConnId, charge: Charge) -> bool {
         let Some(key) = self.conns.get(&conn).map(Conn::resource_key) else { return false };
+        if self.gov.as_mut().is_some_and(|g| g.charged(now, conn, charge)) {
+            // Protocol abuse by a governed peer: demoted to cold at once (governor.md §16.3).
+            self.resources.charge(now, key, charge);
+            self.close(now, conn, DisconnectReason::Demoted);
+            return false;
+        }
         if self.resources.charge(now, key, charge) == Disposition::Drop {
             // rippled's Consumer::disconnect: adds feeDrop so the address stays refused longer.
             self.resources.check_disconnect(now, key);
@@ -946,7 +1026,7 @@ impl Overlay {
         if !self.charge(now, conn, fee.unwrap_or(Charge::TrivialPeer)) {
             return;
         }
-        if self.conns.contains_key(&conn) && relay_key(&message).is_some() {
+        if self.conns.contains_key(&conn) && relay_key(&message).is_some() && self.relays(conn) {
             self.broadcast(now, message.clone(), Some(conn));
         }
         if self.conns.contains_key(&conn) {
@@ -967,8 +1047,12 @@ impl Overlay {
                     if let (Some((cookie, sent)), Some(seq)) = (s.ping, p.seq) {
                         if cookie == seq {
                             s.ping = None;
-                            let rtt = now.saturating_duration_since(sent).as_millis() as u64;
+                            let elapsed = now.saturating_duration_since(sent);
+                            let rtt = elapsed.as_millis() as u64;
                             s.latency_ms = Some(s.latency_ms.map_or(rtt, |old| (old * 7 + rtt) / 8));
+                            if let Some(g) = self.gov.as_mut() {
+                                g.rtt(now, conn, elapsed);
+                            }
                         }
                     }
                 }
@@ -1026,6 +1110,14 @@ impl Overlay {
             _ => return None,
         };
         let fee = (bad > 0).then_some(Charge::InvalidData);
+        if let Some(g) = self.gov.as_mut() {
+            let from = g.addr_of(conn);
+            let peers = list
+                .iter()
+                .map(|e| LearnedPeer { addr: e.addr, hops: u8::try_from(e.hops.saturating_add(1)).ok() })
+                .collect();
+            g.learned(now, from, peers);
+        }
         match self.pf.on_endpoints(remote, list, now, &mut self.rng) {
             Ok(EndpointsOutcome::Accepted { connectivity_check: Some(addr), .. }) => {
                 if self.cfg.connectivity_checks {
@@ -1116,9 +1208,10 @@ impl Overlay {
         };
         let validator = originating_validator(&message).filter(|_| RelayPolicy::is_squelchable(msg_type));
         let mut targets = Vec::new();
+        let gov = self.gov.as_ref();
         for (id, c) in &mut self.conns {
             let Phase::Active(s) = &mut c.phase else { continue };
-            if Some(*id) == from || skip.contains(id) {
+            if Some(*id) == from || skip.contains(id) || gov.is_some_and(|g| !g.relays(*id)) {
                 continue;
             }
             if validator.is_some_and(|v| s.squelches.is_squelched(now, v)) {
