@@ -1112,9 +1112,15 @@ impl Overlay {
         let fee = (bad > 0).then_some(Charge::InvalidData);
         if let Some(g) = self.gov.as_mut() {
             let from = g.addr_of(conn);
+            // A hop-0 entry is the sender itself, sent without its IP (rippled fills in the
+            // address the connection came from).
             let peers = list
                 .iter()
-                .map(|e| LearnedPeer { addr: e.addr, hops: u8::try_from(e.hops.saturating_add(1)).ok() })
+                .map(|e| {
+                    let ip = if e.addr.ip().is_unspecified() { remote.ip() } else { e.addr.ip() };
+                    let hops = u8::try_from(e.hops.saturating_add(1)).ok();
+                    LearnedPeer { addr: SocketAddr::new(ip, e.addr.port()), hops }
+                })
                 .collect();
             g.learned(now, from, peers);
         }
