@@ -44,6 +44,8 @@ pub enum Command {
     Dial(SocketAddr),
     /// Close this connection ([`DisconnectReason::Demoted`]).
     Close(ConnId),
+    /// Tell the operator: this connection now relays (`hot`) or only pings (warm).
+    Relay { conn: ConnId, remote: SocketAddr, hot: bool },
 }
 
 /// One entry of the governance trace (simulator and tests check §17 properties on it).
@@ -166,6 +168,7 @@ impl Governance {
                 GovernorAction::Activate(addr) => match self.established.get(&addr) {
                     Some(c) => {
                         self.hot.insert(*c);
+                        out.push(Command::Relay { conn: *c, remote: addr, hot: true });
                         self.completions.push_back(GovernorInput::Activated { peer: addr });
                     }
                     None => self.completions.push_back(GovernorInput::ActivateFailed { peer: addr }),
@@ -173,6 +176,7 @@ impl Governance {
                 GovernorAction::Deactivate(addr) => {
                     if let Some(c) = self.established.get(&addr) {
                         self.hot.remove(c);
+                        out.push(Command::Relay { conn: *c, remote: addr, hot: false });
                     }
                     self.completions.push_back(GovernorInput::Deactivated { peer: addr });
                 }

@@ -223,6 +223,9 @@ impl Overlay {
                         }
                     }
                     GovCommand::Close(conn) => self.close(now, conn, DisconnectReason::Demoted),
+                    GovCommand::Relay { conn, remote, hot } => {
+                        self.event(OverlayEvent::GovernorRelay { conn, remote, hot })
+                    }
                 }
             }
         }
@@ -680,8 +683,13 @@ impl Overlay {
             Ok(Some(ResponseOutcome::Redirect { endpoints })) => {
                 let texts: Vec<String> = endpoints.iter().map(format_endpoint).collect();
                 self.pf.on_redirects(&texts);
+                let private_ok = self.pf.config().gossip_private_addresses;
                 if let Some(g) = self.gov.as_mut() {
-                    let peers = endpoints.iter().map(|a| LearnedPeer { addr: *a, hops: None }).collect();
+                    let peers = endpoints
+                        .iter()
+                        .filter(|a| private_ok || crate::address::is_public_ip(a.ip()))
+                        .map(|a| LearnedPeer { addr: *a, hops: None })
+                        .collect();
                     g.learned(now, Some(remote), peers);
                 }
                 self.event(OverlayEvent::Redirected { conn, remote, peer_ips: endpoints });
@@ -1110,6 +1118,7 @@ impl Overlay {
             _ => return None,
         };
         let fee = (bad > 0).then_some(Charge::InvalidData);
+        let private_ok = self.pf.config().gossip_private_addresses;
         if let Some(g) = self.gov.as_mut() {
             let from = g.addr_of(conn);
             // A hop-0 entry is the sender itself, sent without its IP (rippled fills in the
@@ -1121,6 +1130,8 @@ impl Overlay {
                     let hops = u8::try_from(e.hops.saturating_add(1)).ok();
                     LearnedPeer { addr: SocketAddr::new(ip, e.addr.port()), hops }
                 })
+                // As PeerFinder does (§6.3 step 6): only public addresses, unless lab mode.
+                .filter(|p| private_ok || crate::address::is_public_ip(p.addr.ip()))
                 .collect();
             g.learned(now, from, peers);
         }
