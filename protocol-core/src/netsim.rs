@@ -43,6 +43,9 @@ pub const SIM_WRONG_NETWORK_ID: u32 = 4242;
 pub const SIM_LIVELOCK_ACTIONS: usize = 1000;
 /// Public roots each honest node is configured with (random other nodes).
 pub const SIM_ROOTS_PER_NODE: usize = 3;
+/// Share of honest nodes that ask for privacy (`Crawl: private`): §17.25 checks that nobody
+/// shares their addresses.
+pub const SIM_PRIVATE_SHARE: f64 = 0.1;
 /// Period of the protocol abuser's garbage frames.
 pub const SIM_ABUSE_PERIOD: Duration = Duration::from_secs(30);
 /// Disturbances (partitions, crashes, resets) stop this long before the end (or at half time
@@ -168,6 +171,7 @@ enum Ev {
 struct SimNode {
     overlay: Overlay,
     role: Role,
+    private: bool,
     ip: IpAddr,
     listen: SocketAddr,
     up: bool,
@@ -320,10 +324,12 @@ impl NetSim {
                 .collect();
             let listen = SocketAddr::new(sim_ip(i), SIM_PORT);
             sim.by_addr.insert(listen, i);
-            let overlay = sim.make_overlay(i, role, &roots, 0);
+            let private = i != 0 && role == Role::Honest && sim.rng.random::<f64>() < SIM_PRIVATE_SHARE;
+            let overlay = sim.make_overlay(i, role, private, &roots, 0);
             sim.nodes.push(SimNode {
                 overlay,
                 role,
+                private,
                 ip: sim_ip(i),
                 listen,
                 up: true,
@@ -344,9 +350,18 @@ impl NetSim {
         sim
     }
 
-    fn make_overlay(&mut self, i: usize, role: Role, roots: &[SocketAddr], life: u32) -> Overlay {
+    fn make_overlay(
+        &mut self,
+        i: usize,
+        role: Role,
+        private: bool,
+        roots: &[SocketAddr],
+        life: u32,
+    ) -> Overlay {
         let mut c = OverlayConfig::new(Network::Xrpl);
         c.peerfinder.listening_port = SIM_PORT;
+        // Asks for privacy in its handshake (`Crawl: private`) but still takes inbound peers.
+        c.peerfinder.peer_private = private;
         c.network_id = Some(if role == Role::WrongNetwork { SIM_WRONG_NETWORK_ID } else { SIM_NETWORK_ID });
         c.net_clock_at_start = 757_382_400 + self.now.as_secs() as u32;
         c.governor = Some(GovernorConfig {
@@ -513,8 +528,9 @@ impl NetSim {
             Ev::Restart(i) => {
                 if !self.nodes[i].up {
                     let life = self.nodes[i].life + 1;
-                    let (role, roots) = (self.nodes[i].role, self.nodes[i].roots.clone());
-                    let overlay = self.make_overlay(i, role, &roots, life);
+                    let (role, private, roots) =
+                        (self.nodes[i].role, self.nodes[i].private, self.nodes[i].roots.clone());
+                    let overlay = self.make_overlay(i, role, private, &roots, life);
                     let n = &mut self.nodes[i];
                     n.overlay = overlay;
                     n.life = life;
@@ -529,7 +545,11 @@ impl NetSim {
             Ev::PartitionEnd => self.side = None,
             Ev::Abuse(i) => {
                 if self.nodes[i].up {
-                    let ends: Vec<End> = self.links.keys().filter(|e| e.node == i).copied().collect();
+                    // Ends sort by node first: a range scan, not a scan of every link.
+                    let life = self.nodes[i].life;
+                    let lo = End { node: i, life, conn: ConnId(0) };
+                    let hi = End { node: i, life, conn: ConnId(u64::MAX) };
+                    let ends: Vec<End> = self.links.range(lo..=hi).map(|(e, _)| *e).collect();
                     for e in ends {
                         // A TMTransaction frame (type 30) whose payload is not protobuf.
                         let mut data = Vec::new();
@@ -811,7 +831,8 @@ impl NetSim {
         if !self.cfg.check {
             return;
         }
-        let private: BTreeSet<SocketAddr> = BTreeSet::new();
+        let private: BTreeSet<SocketAddr> =
+            self.nodes.iter().filter(|n| n.private).map(|n| n.listen).collect();
         for i in 0..self.nodes.len() {
             if self.nodes[i].role != Role::Honest || !self.nodes[i].up {
                 continue;

@@ -29,7 +29,7 @@ fn shard(k: u64) {
     let origin = Instant::now();
     let mut failures = Vec::new();
     for seed in seeds().into_iter().filter(|s| s % SHARDS == k) {
-        let nodes = 6 + (seed % 5) as usize;
+        let nodes = 6 + (seed % 12) as usize;
         let cfg = SimConfig::small(nodes, seed, Duration::from_secs(CI_MINUTES * 60));
         let r = if seed % DETERMINISM_EVERY == 0 {
             run_checked(cfg, origin)

@@ -148,6 +148,15 @@ impl Governance {
     fn input(&mut self, now: Instant, input: GovernorInput) {
         self.record(now, TraceItem::Input(input.clone()));
         self.gov.handle_input(now, input);
+        self.drain_events(now);
+    }
+
+    /// Move the governor's trace events into ours right after the call that caused them, so
+    /// they precede the actions of the same decision run in the trace.
+    fn drain_events(&mut self, now: Instant) {
+        while let Some(e) = self.gov.poll_event() {
+            self.record(now, TraceItem::Event(e));
+        }
     }
 
     /// Let time pass, then hand out the governor's jobs: local ones (activate, deactivate,
@@ -155,6 +164,7 @@ impl Governance {
     pub fn step(&mut self, now: Instant) -> Vec<Command> {
         if self.gov.poll_timeout().is_some_and(|t| t <= now) {
             self.gov.handle_timeout(now);
+            self.drain_events(now);
         }
         let mut out = Vec::new();
         loop {
@@ -203,9 +213,7 @@ impl Governance {
                 }
             }
         }
-        while let Some(e) = self.gov.poll_event() {
-            self.record(now, TraceItem::Event(e));
-        }
+        self.drain_events(now);
         out
     }
 
@@ -312,6 +320,7 @@ impl Governance {
                     now,
                     GovernorInput::PeerMetrics { peer: addr, rtt: Some(rtt), relay_score: None },
                 );
+                self.drain_events(now);
             }
         }
     }
