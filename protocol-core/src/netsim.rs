@@ -27,12 +27,15 @@ use serde::Serialize;
 use crate::framing::{encode_frame, FrameOptions};
 use crate::governor::{
     FailureKind, ForgetReason, GovernorAction, GovernorConfig, GovernorEvent, GovernorInput, PeerState,
-    PublicRoot, Targets, BACKOFF_BASE, BACKOFF_FUZZ_SECS, BACKOFF_MAX_EXPONENT, MAX_CONNECTION_RETRIES,
+    PublicRoot, Targets, BACKOFF_BASE, BACKOFF_FUZZ_SECS, BACKOFF_MAX_EXPONENT, CLEAR_FAIL_COUNT_DELAY,
+    MAX_CONNECTION_RETRIES,
 };
 use crate::keys::{NodeKeyPair, Seed};
+use crate::messages::{proto, Message};
 use crate::network::Network;
 use crate::overlay::governance::TraceItem;
 use crate::overlay::{ConnId, Input, Output, Overlay, OverlayConfig};
+use crate::relay::RelayPolicy;
 
 /// Peer port every simulated node listens on.
 pub const SIM_PORT: u16 = 51235;
@@ -46,6 +49,8 @@ pub const SIM_ROOTS_PER_NODE: usize = 3;
 /// Share of honest nodes that ask for privacy (`Crawl: private`): §17.25 checks that nobody
 /// shares their addresses.
 pub const SIM_PRIVATE_SHARE: f64 = 0.1;
+/// Period of the simulated transaction traffic (one broadcast somewhere in the network).
+pub const SIM_TRAFFIC_PERIOD: Duration = Duration::from_secs(5);
 /// Period of the protocol abuser's garbage frames.
 pub const SIM_ABUSE_PERIOD: Duration = Duration::from_secs(30);
 /// Disturbances (partitions, crashes, resets) stop this long before the end (or at half time
@@ -125,6 +130,8 @@ pub struct Figures {
     /// Median over honest nodes of the virtual seconds to their active target.
     pub secs_to_targets_median: Option<f64>,
     pub churn_cycles: u64,
+    /// Transactions broadcast by honest nodes (relay traffic for the §16.1 warm check).
+    pub broadcasts: u64,
     pub connects: u64,
     pub activations: u64,
     pub deactivations: u64,
@@ -166,6 +173,8 @@ enum Ev {
     PartitionEnd,
     Abuse(usize),
     Reset,
+    /// A random up honest node broadcasts a fresh transaction.
+    Traffic,
 }
 
 struct SimNode {
@@ -189,6 +198,8 @@ struct SimNode {
 struct Replica {
     /// Connection state as implied by the completions.
     state: BTreeMap<SocketAddr, PeerState>,
+    /// When each peer last became hot, cleared by a failure (§17.19).
+    activated_at: BTreeMap<SocketAddr, Duration>,
     /// Earliest allowed next `Connect` after a counted connect failure (§17.17).
     not_before: BTreeMap<SocketAddr, Duration>,
     fail_count: BTreeMap<SocketAddr, u32>,
@@ -215,6 +226,8 @@ impl Props {
                 p("12,18", "roots never forgotten; failure-forgetting only at the 6th consecutive failure"),
                 p("17", "no Connect earlier than 5·2^min(k−1,5) − 2 s after the k-th connect failure"),
                 p("21", "governor warm/hot view equals the overlay's connections and relay flags"),
+                p("19", "fail count cleared only ≥ 120 s after a promotion with no failure since"),
+                p("16.1", "warm governed peers are sent pings only: no relayed transaction, proposal or validation"),
                 p("24", "no invented addresses: every known peer is a simulated node's address"),
                 p("25", "private (advertise = no) addresses never shareable"),
                 p("13,15", "after the quiet tail, every up honest node has min(active target, established) hot"),
@@ -347,6 +360,7 @@ impl NetSim {
             }
         }
         sim.plan_disturbances();
+        sim.schedule(SIM_TRAFFIC_PERIOD, Ev::Traffic);
         sim
     }
 
@@ -541,6 +555,25 @@ impl NetSim {
                     self.after(i);
                 }
             }
+            Ev::Traffic => {
+                let i = self.rng.random_range(0..self.nodes.len());
+                if self.nodes[i].up && self.nodes[i].role == Role::Honest {
+                    self.figures.broadcasts += 1;
+                    let n = self.figures.broadcasts;
+                    let mut raw = vec![0x12, 0x00, 0x00];
+                    raw.extend(n.to_be_bytes());
+                    let tx = Message::Transaction(proto::TmTransaction {
+                        raw_transaction: Some(raw),
+                        status: Some(1),
+                        receive_timestamp: None,
+                        deferred: None,
+                    });
+                    let now = self.origin + self.now;
+                    self.nodes[i].overlay.handle_input(now, Input::Broadcast(tx));
+                    self.after(i);
+                }
+                self.schedule(SIM_TRAFFIC_PERIOD, Ev::Traffic);
+            }
             Ev::PartitionStart(side) => self.side = Some(side),
             Ev::PartitionEnd => self.side = None,
             Ev::Abuse(i) => {
@@ -657,6 +690,18 @@ impl NetSim {
                 if self.nodes[i].role == Role::BadSignature && self.nodes[i].sent_head.insert(conn) {
                     corrupt_signature(&mut data);
                 }
+                if self.cfg.check && self.nodes[i].role == Role::Honest {
+                    let warm = self.nodes[i].overlay.governance().is_some_and(|g| g.is_warm(conn));
+                    if warm {
+                        // Frame header: 4 bytes length (+ flags), then the 2-byte type.
+                        let ty = data.get(4..6).map(|b| u16::from_be_bytes([b[0], b[1]]));
+                        let relayed = ty.is_some_and(RelayPolicy::is_relayed);
+                        let now = self.now;
+                        self.props.check("16.1", !relayed, now, || {
+                            format!("node {i}: relayed message type {ty:?} sent on warm connection {conn}")
+                        });
+                    }
+                }
                 self.transmit(me, data);
             }
             Output::Close { conn, .. } => {
@@ -772,7 +817,10 @@ impl NetSim {
                 };
                 match inp {
                     GovernorInput::ConnectSucceeded { peer, .. } => set(rep, peer, PeerState::Warm),
-                    GovernorInput::Activated { peer } => set(rep, peer, PeerState::Hot),
+                    GovernorInput::Activated { peer } => {
+                        set(rep, peer, PeerState::Hot);
+                        rep.activated_at.insert(peer, now);
+                    }
                     GovernorInput::Deactivated { peer } => set(rep, peer, PeerState::Warm),
                     GovernorInput::ConnectFailed { peer }
                     | GovernorInput::Closed { peer }
@@ -793,6 +841,7 @@ impl NetSim {
             TraceItem::Event(e) => match e {
                 GovernorEvent::FailureCounted { peer, kind, fail_count, .. } => {
                     rep.fail_count.insert(peer, fail_count);
+                    rep.activated_at.remove(&peer);
                     if kind == FailureKind::Connect {
                         rep.not_before.insert(peer, now + backoff_floor(fail_count));
                     } else {
@@ -801,6 +850,11 @@ impl NetSim {
                 }
                 GovernorEvent::FailCountCleared { peer } => {
                     rep.fail_count.remove(&peer);
+                    let since = rep.activated_at.get(&peer).copied();
+                    let ok = since.is_some_and(|t| now >= t + CLEAR_FAIL_COUNT_DELAY);
+                    self.props.check("19", ok, now, || {
+                        format!("node {i}: fail count of {peer} cleared at {now:?}, promoted at {since:?}")
+                    });
                 }
                 GovernorEvent::Demoting { peer, to: PeerState::Cold, .. } => {
                     rep.dropping.insert(peer);

@@ -126,6 +126,12 @@ impl Governance {
         !self.by_conn.contains_key(&conn) || self.hot.contains(&conn)
     }
 
+    /// Whether `conn` is an established governed connection that is warm (pings only).
+    pub fn is_warm(&self, conn: ConnId) -> bool {
+        self.by_conn.get(&conn).is_some_and(|a| self.established.get(a) == Some(&conn))
+            && !self.hot.contains(&conn)
+    }
+
     /// Governed connections and whether each is hot (tests, diagnostics).
     pub fn governed(&self) -> impl Iterator<Item = (SocketAddr, ConnId, bool)> + '_ {
         self.established.iter().map(|(a, c)| (*a, *c, self.hot.contains(c)))
