@@ -61,6 +61,9 @@ pub enum TraceItem {
 pub struct Governance {
     gov: Governor,
     public_roots: Vec<SocketAddr>,
+    /// `PeerSharing`: false for a `[peer_private]` node, which then dials only its local and
+    /// configured roots and ignores gossip (governor.md §16.2: "local roots only").
+    gossip: bool,
     /// Outbound connections we dialled for the governor, by remote address.
     dialing: BTreeMap<SocketAddr, ConnId>,
     /// Established governed connections (warm or hot), by remote address.
@@ -83,11 +86,13 @@ impl Governance {
     /// A governance layer with `config`; `public_roots` answer `RequestPublicRoots`.
     pub fn new(config: GovernorConfig, seed: u64, now: Instant) -> Self {
         let public_roots = config.public_roots.iter().map(|p| p.addr).collect();
+        let gossip = config.peer_sharing;
         let mut gov = Governor::new(config, seed);
         gov.handle_timeout(now);
         Self {
             gov,
             public_roots,
+            gossip,
             dialing: BTreeMap::new(),
             established: BTreeMap::new(),
             by_conn: BTreeMap::new(),
@@ -305,7 +310,7 @@ impl Governance {
     /// Addresses learned from TMEndpoints (`from` = the sender's dialled address when governed)
     /// or a 503 redirect.
     pub fn learned(&mut self, now: Instant, from: Option<SocketAddr>, peers: Vec<LearnedPeer>) {
-        if peers.is_empty() {
+        if peers.is_empty() || !self.gossip {
             return;
         }
         let peers = peers.into_iter().take(MAX_LEARNED_PER_MESSAGE).collect();
@@ -396,6 +401,49 @@ pub fn is_handshake_abuse(error: &HandshakeError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn learned_peer(i: u8) -> LearnedPeer {
+        LearnedPeer { addr: SocketAddr::from(([203, 0, 113, i], 51235)), hops: Some(1) }
+    }
+
+    #[test]
+    fn private_node_ignores_gossip() {
+        let now = Instant::now();
+        let cfg = GovernorConfig { peer_sharing: false, ..GovernorConfig::default() };
+        let mut g = Governance::new(cfg, 1, now);
+        g.learned(now, None, vec![learned_peer(1), learned_peer(2)]);
+        assert_eq!(g.governor().counters().known, 0);
+        let mut open = Governance::new(GovernorConfig::default(), 1, now);
+        open.learned(now, None, vec![learned_peer(1), learned_peer(2)]);
+        assert_eq!(open.governor().counters().known, 2);
+    }
+
+    #[test]
+    fn activation_is_local_and_immediate() {
+        let now = Instant::now();
+        let addr = learned_peer(9).addr;
+        let cfg = GovernorConfig {
+            targets: crate::governor::Targets { root: 1, known: 5, established: 1, active: 1 },
+            public_roots: vec![crate::governor::PublicRoot { addr, advertise: true }],
+            ..GovernorConfig::default()
+        };
+        let mut g = Governance::new(cfg, 7, now);
+        assert_eq!(g.step(now), vec![Command::Dial(addr)]);
+        g.dialled(now, addr, Some(ConnId(1)));
+        assert!(g.relays(ConnId(2)), "ungoverned connections relay");
+        assert!(!g.relays(ConnId(1)), "a dialling connection does not relay");
+        g.established(now, ConnId(1), true);
+        let cmds = g.step(now);
+        assert_eq!(cmds, vec![Command::Relay { conn: ConnId(1), remote: addr, hot: true }]);
+        assert!(g.relays(ConnId(1)));
+        g.check_view().expect("view");
+        // A misbehaviour charge demotes at once and asks the overlay to close.
+        assert!(g.charged(now, ConnId(1), Charge::InvalidSignature));
+        assert_eq!(g.addr_of(ConnId(1)), None, "no longer governed");
+        g.step(now);
+        assert_eq!(g.governor().peer(&addr).map(|p| p.state), Some(PeerState::Cold));
+        g.check_view().expect("view after misbehaviour");
+    }
 
     #[test]
     fn abuse_charges_are_the_protocol_violations() {
