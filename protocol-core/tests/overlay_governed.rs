@@ -147,3 +147,32 @@ fn abusive_governed_peer_is_demoted_at_once() {
     net.run_for(Duration::from_secs(300), SEC);
     assert!(net.conn_between(0, 1).is_none());
 }
+
+#[test]
+fn bootcache_seeds_the_known_set() {
+    use protocol_core::peerfinder::{BootcacheEntry, BootcacheSnapshot};
+    let mut net = Net::new(Instant::now());
+    let probe = net.config(Network::Xrpl);
+    let mut c0: OverlayConfig = net.config(Network::Xrpl);
+    c0.governor = Some(GovernorConfig {
+        targets: Targets { root: 0, known: 20, established: 3, active: 2 },
+        ..GovernorConfig::default()
+    });
+    net.add_node(c0);
+    for _ in 1..=3 {
+        let c = net.config(Network::Xrpl);
+        net.add_node(c);
+    }
+    let snap = BootcacheSnapshot {
+        entries: (1..=3)
+            .map(|i| BootcacheEntry { address: net.addr_of(i, &probe).to_string(), valence: 1 })
+            .collect(),
+    };
+    let text = serde_json::to_string(&snap).expect("json");
+    net.input(0, protocol_core::overlay::Input::BootcacheLoaded(text));
+    let formed = net.run_until(Duration::from_secs(60), SEC, |n| {
+        let (h, w) = hot_and_warm(n);
+        h.len() == 2 && w.len() == 1
+    });
+    assert!(formed, "{:?}", hot_and_warm(&net));
+}

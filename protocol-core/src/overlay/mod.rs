@@ -366,6 +366,15 @@ impl Overlay {
                 if let Ok(snap) = serde_json::from_str::<BootcacheSnapshot>(&text) {
                     self.pf.load_bootcache(&snap);
                     self.pf.add_bootstrap_addresses(self.cfg.bootstrap.iter().copied());
+                    if let Some(g) = self.gov.as_mut() {
+                        // The persisted cold set seeds `known` (governor.md §16.2), best
+                        // valence first; forgettable like any gossip.
+                        let mut cached: Vec<(SocketAddr, i32)> = self.pf.bootcache().iter().collect();
+                        cached.sort_by_key(|(a, v)| (std::cmp::Reverse(*v), *a));
+                        let peers =
+                            cached.into_iter().map(|(addr, _)| LearnedPeer { addr, hops: None }).collect();
+                        g.learned(now, None, peers);
+                    }
                 }
             }
             Input::ProbeResult { probe, reachable } => {
