@@ -27,6 +27,14 @@ pub struct Cli {
     /// Data directory (node key, TLS certificate, bootcache).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Governor target keys (`TargetNumberOfActivePeers = 2`, …, `PeerSharing`; cardano-node
+    /// names, governor.md §15.3). Missing keys keep the defaults of §16.4.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub governor: Option<PathBuf>,
+    /// Topology JSON (`localRoots`, `publicRoots`; governor.md §15.1), added to `[ips_fixed]`
+    /// (local roots) and `[ips]` (public roots).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub topology: Option<PathBuf>,
     /// TEST/LAB ONLY (hidden): gossip loopback and private addresses in TMEndpoints and 503
     /// redirects, and send/accept TMEndpoints every SECONDS instead of rippled's 151. Lets several
     /// nodes on one host (127.0.0.x) find each other; never use it on a real network.

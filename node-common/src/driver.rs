@@ -389,6 +389,10 @@ fn log_event(ev: &OverlayEvent, alphabet: protocol_core::keys::Alphabet) {
             tracing::info!("{conn} {remote} redirected us to {} addresses", peer_ips.len());
         }
         OverlayEvent::Message { conn, message } => tracing::trace!("{conn} message {message:?}"),
+        OverlayEvent::GovernorRelay { conn, remote, hot } => {
+            let state = if *hot { "hot" } else { "warm" };
+            tracing::info!("governor: {conn} {remote} {state}");
+        }
     }
 }
 

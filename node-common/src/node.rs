@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use protocol_core::config::{CliOverrides, ConfigError, NodeConfig, PeerAddress, PeerHost, MAX_CONFIG_BYTES};
+use protocol_core::governor::{parse_target_keys, parse_topology, GovernorConfigError};
 
 use crate::cli::Cli;
 use crate::datadir::{DataDir, DataDirError, IdentitySource, NodeIdentity};
@@ -64,6 +65,19 @@ pub enum LoadError {
     },
     #[error(transparent)]
     DataDir(#[from] DataDirError),
+    #[error("cannot read {what} {}: {source}", path.display())]
+    ReadFile {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Governor {
+        path: PathBuf,
+        #[source]
+        source: GovernorConfigError,
+    },
 }
 
 /// Read the configuration (or built-in defaults), apply the command line, open the data
@@ -101,6 +115,7 @@ pub fn load(cli: &Cli) -> Result<NodeSetup, LoadError> {
     let bootstrap = resolve_all(&config.ips, "[ips]");
     let fixed = resolve_all(&config.ips_fixed, "[ips_fixed]");
     let mut overlay = overlay_config(&config, &bootstrap, &fixed);
+    apply_governor_files(&mut overlay, cli.governor.as_deref(), cli.topology.as_deref(), network)?;
     if let Some(secs) = cli.lab_gossip {
         apply_lab_gossip(&mut overlay, secs);
         tracing::warn!(
@@ -194,6 +209,53 @@ pub fn net_clock_now() -> u32 {
 /// driver right before `Overlay::new`.
 pub fn overlay_config(config: &NodeConfig, bootstrap: &[SocketAddr], fixed: &[SocketAddr]) -> OverlayConfig {
     OverlayConfig::from_node_config(config, false, bootstrap.to_vec(), fixed.to_vec(), net_clock_now())
+}
+
+/// Largest governor keys or topology file we read (the parsers bound the text again).
+pub const MAX_GOVERNOR_FILE_BYTES: u64 = 1 << 20;
+
+fn read_small(path: &Path, what: &'static str) -> Result<String, LoadError> {
+    let io = |source| LoadError::ReadFile { what, path: path.to_path_buf(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut raw = Vec::new();
+    file.take(MAX_GOVERNOR_FILE_BYTES + 1).read_to_end(&mut raw).map_err(io)?;
+    String::from_utf8(raw).map_err(|_| {
+        io(std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text (or too large)"))
+    })
+}
+
+/// `--governor` (target keys) and `--topology` (local and public roots) on top of the governor
+/// defaults `OverlayConfig::from_node_config` set. Bad targets (e.g. active > established) and
+/// bad topology files stop start-up with an error naming the file.
+pub fn apply_governor_files(
+    overlay: &mut OverlayConfig,
+    governor: Option<&Path>,
+    topology: Option<&Path>,
+    network: protocol_core::Network,
+) -> Result<(), LoadError> {
+    let Some(gov) = overlay.governor.as_mut() else { return Ok(()) };
+    if let Some(path) = governor {
+        let text = read_small(path, "governor keys")?;
+        let keys = parse_target_keys(&text)
+            .map_err(|source| LoadError::Governor { path: path.to_path_buf(), source })?;
+        gov.targets = keys.targets;
+        gov.peer_sharing = gov.peer_sharing && keys.peer_sharing;
+    }
+    if let Some(path) = topology {
+        let text = read_small(path, "topology")?;
+        let topo = parse_topology(&text)
+            .map_err(|source| LoadError::Governor { path: path.to_path_buf(), source })?;
+        let port = network.profile().default_peer_port;
+        gov.local_roots.extend(topo.local_root_groups(port, |host, port| {
+            (host, port).to_socket_addrs().map(|a| a.collect()).unwrap_or_default()
+        }));
+        gov.public_roots.extend(topo.literal_public_roots());
+    }
+    gov.validate().map_err(|source| LoadError::Governor {
+        path: governor.or(topology).map(Path::to_path_buf).unwrap_or_default(),
+        source,
+    })?;
+    Ok(())
 }
 
 /// The hidden `--lab-gossip SECONDS` switch: private/loopback addresses count as gossipable and

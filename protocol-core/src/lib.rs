@@ -30,6 +30,7 @@ pub mod governor;
 pub mod handshake;
 pub mod keys;
 pub mod messages;
+pub mod netsim;
 pub mod network;
 pub mod overlay;
 pub mod peerfinder;

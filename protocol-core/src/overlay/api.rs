@@ -86,6 +86,8 @@ pub enum OverlayEvent {
     Message { conn: ConnId, message: Message },
     /// We refused an inbound handshake (status 400/403/503) or an outbound one failed.
     HandshakeRejected { conn: ConnId, remote: SocketAddr, status: Option<u16>, reason: String },
+    /// The governor promoted (`hot`: relaying) or demoted (warm: pings only) an outbound peer.
+    GovernorRelay { conn: ConnId, remote: SocketAddr, hot: bool },
     /// An outbound attempt was answered with 503 and these addresses.
     Redirected { conn: ConnId, remote: SocketAddr, peer_ips: Vec<SocketAddr> },
 }

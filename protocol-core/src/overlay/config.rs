@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::config::{ClusterNode, NodeConfig, PeerAddress, PeerHost};
 use crate::crawl::CrawlSections;
+use crate::governor::{GovernorConfig, LocalRootGroup, PublicRoot};
 use crate::handshake::Features;
 use crate::network::{Network, NetworkProfile};
 use crate::peerfinder::{LimitsInput, PeerFinderConfig};
@@ -80,6 +81,11 @@ pub struct OverlayConfig {
     /// enters the Livecache (peerfinder.md §6.3 step 7). When false the probe is assumed to
     /// succeed (simulators without sockets).
     pub connectivity_checks: bool,
+    /// The peer-selection governor (governor.md §16): `Some` = outbound peers are chosen,
+    /// promoted and demoted by it (see `overlay::governance`); `None` = rippled's PeerFinder
+    /// autoconnect fills the outbound slots. [`OverlayConfig::from_node_config`] always sets it
+    /// (defaults of §16.4 unless the node configuration says otherwise).
+    pub governor: Option<GovernorConfig>,
 }
 
 impl OverlayConfig {
@@ -110,6 +116,7 @@ impl OverlayConfig {
             handshake_timeout: HANDSHAKE_TIMEOUT,
             max_pending_handshakes: MAX_PENDING_HANDSHAKES,
             connectivity_checks: true,
+            governor: None,
         }
     }
 
@@ -140,12 +147,33 @@ impl OverlayConfig {
         out.public_ip = cfg.overlay.public_ip;
         out.server_domain = cfg.server_domain.clone();
         out.net_clock_at_start = net_clock_at_start;
+        out.governor = Some(default_governor(&out.bootstrap, &out.fixed_peers, out.peerfinder.peer_private));
         out
     }
 
     /// Whether we send `Crawl: public` (false for `[peer_private]` and validators, §2.2).
     pub fn crawl_public(&self) -> bool {
         !self.peerfinder.peer_private
+    }
+}
+
+/// The governor configuration a node gets without governor keys or a topology file: the
+/// targets of governor.md §16.4, `[ips]` as public roots, one local-root group per
+/// `[ips_fixed]` entry (§16.2), no peer sharing for a private node.
+pub fn default_governor(
+    bootstrap: &[SocketAddr],
+    fixed: &[SocketAddr],
+    peer_private: bool,
+) -> GovernorConfig {
+    GovernorConfig {
+        peer_sharing: !peer_private,
+        local_roots: fixed.iter().filter(|a| a.port() != 0).map(|a| LocalRootGroup::fixed(*a)).collect(),
+        public_roots: if peer_private {
+            vec![]
+        } else {
+            bootstrap.iter().map(|a| PublicRoot { addr: *a, advertise: true }).collect()
+        },
+        ..GovernorConfig::default()
     }
 }
 

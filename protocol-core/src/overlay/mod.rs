@@ -23,6 +23,7 @@
 mod api;
 mod cluster;
 mod config;
+pub mod governance;
 #[doc(hidden)]
 pub mod testing;
 
@@ -36,10 +37,12 @@ use rand_chacha::ChaCha8Rng;
 pub use api::*;
 pub use cluster::*;
 pub use config::*;
+use governance::{Command as GovCommand, Governance, MAX_GOVERNOR_ROUNDS};
 
 use crate::crawl::{crawl_response, health_response, http_response, CrawlPeer, CrawlSnapshot, ServerInfo};
 
 use crate::framing::{encode_frame, Frame, FrameDecoder, FrameOptions};
+use crate::governor::LearnedPeer;
 use crate::handshake::{
     self, build_error_response, build_switching_response, classify_request, evaluate_inbound, parse_request,
     HandshakeConfig, HandshakeError, Parsed, PeerIdentity, RequestKind, ResponseOutcome,
@@ -141,6 +144,8 @@ pub struct Overlay {
     next_cluster: Instant,
     out: VecDeque<Output>,
     shut: bool,
+    /// Outbound peer selection (`governance`); `None`: PeerFinder autoconnect.
+    gov: Option<Governance>,
 }
 
 impl std::fmt::Debug for Overlay {
@@ -164,7 +169,15 @@ impl Overlay {
         hs.instance_cookie = Some(rng.next_u64());
         hs.software = config.software.clone();
         let cluster = Cluster::from_config(&config.cluster_nodes);
-        let mut pf = PeerFinder::new(config.peerfinder, now);
+        let mut pf_cfg = config.peerfinder;
+        let gov = config.governor.clone().map(|g| {
+            // Governed: the governor dials (no autoconnect) and its established target, not
+            // rippled's outbound share, bounds our outbound connections.
+            pf_cfg.auto_connect = false;
+            pf_cfg.out_peers = pf_cfg.out_peers.max(g.targets.established as usize);
+            Governance::new(g, rng.next_u64(), now)
+        });
+        let mut pf = PeerFinder::new(pf_cfg, now);
         pf.add_bootstrap_addresses(config.bootstrap.iter().copied());
         for a in &config.fixed_peers {
             // Port 0 entries cannot be dialled; config validation already reports them.
@@ -189,7 +202,50 @@ impl Overlay {
             next_cluster: now + CLUSTER_INTERVAL,
             out: VecDeque::new(),
             shut: false,
+            gov,
         }
+    }
+
+    /// The governance layer, when the governor picks our peers.
+    pub fn governance(&self) -> Option<&Governance> {
+        self.gov.as_ref()
+    }
+
+    pub fn governance_mut(&mut self) -> Option<&mut Governance> {
+        self.gov.as_mut()
+    }
+
+    /// Carry out what the governor asks (dial, close) until it asks nothing more.
+    fn run_governance(&mut self, now: Instant) {
+        if self.shut {
+            return;
+        }
+        for _ in 0..MAX_GOVERNOR_ROUNDS {
+            let Some(g) = self.gov.as_mut() else { return };
+            let cmds = g.step(now);
+            if cmds.is_empty() {
+                return;
+            }
+            for c in cmds {
+                match c {
+                    GovCommand::Dial(addr) => {
+                        let conn = self.dial(now, addr);
+                        if let Some(g) = self.gov.as_mut() {
+                            g.dialled(now, addr, conn);
+                        }
+                    }
+                    GovCommand::Close(conn) => self.close(now, conn, DisconnectReason::Demoted),
+                    GovCommand::Relay { conn, remote, hot } => {
+                        self.event(OverlayEvent::GovernorRelay { conn, remote, hot })
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether relayed traffic flows to and from `conn` (warm governed peers: no).
+    fn relays(&self, conn: ConnId) -> bool {
+        self.gov.as_ref().is_none_or(|g| g.relays(conn))
     }
 
     pub fn config(&self) -> &OverlayConfig {
@@ -322,6 +378,15 @@ impl Overlay {
                 if let Ok(snap) = serde_json::from_str::<BootcacheSnapshot>(&text) {
                     self.pf.load_bootcache(&snap);
                     self.pf.add_bootstrap_addresses(self.cfg.bootstrap.iter().copied());
+                    if let Some(g) = self.gov.as_mut() {
+                        // The persisted cold set seeds `known` (governor.md §16.2), best
+                        // valence first; forgettable like any gossip.
+                        let mut cached: Vec<(SocketAddr, i32)> = self.pf.bootcache().iter().collect();
+                        cached.sort_by_key(|(a, v)| (std::cmp::Reverse(*v), *a));
+                        let peers =
+                            cached.into_iter().map(|(addr, _)| LearnedPeer { addr, hops: None }).collect();
+                        g.learned(now, None, peers);
+                    }
                 }
             }
             Input::ProbeResult { probe, reachable } => {
@@ -335,6 +400,7 @@ impl Overlay {
                 }
             }
         }
+        self.run_governance(now);
     }
 
     /// Plaintext bytes read from the TLS stream of `conn` (any chunking).
@@ -357,6 +423,7 @@ impl Overlay {
                 self.drain_frames(now, conn);
             }
         }
+        self.run_governance(now);
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -389,8 +456,10 @@ impl Overlay {
         }
         if !self.shut && now >= self.pf.poll_timeout() {
             let tick = self.pf.handle_timeout(now, &mut self.rng);
-            for addr in tick.connect {
-                self.dial(now, addr);
+            if self.gov.is_none() {
+                for addr in tick.connect {
+                    self.dial(now, addr);
+                }
             }
             for (remote, eps) in tick.endpoints {
                 if let Some(conn) = self.by_remote.get(&remote).copied() {
@@ -404,6 +473,7 @@ impl Overlay {
         if !self.shut && now >= self.next_cluster {
             self.cluster_tick(now);
         }
+        self.run_governance(now);
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -419,7 +489,8 @@ impl Overlay {
             _ => c.deadline,
         });
         let cluster = (!self.cluster.is_empty()).then_some(self.next_cluster);
-        conns.chain(std::iter::once(self.pf.poll_timeout())).chain(cluster).min()
+        let gov = self.gov.as_ref().and_then(Governance::poll_timeout);
+        conns.chain(std::iter::once(self.pf.poll_timeout())).chain(cluster).chain(gov).min()
     }
 
     /// Active peers.
@@ -533,6 +604,9 @@ impl Overlay {
             self.pf.on_failure(c.remote);
         }
         let _ = self.pf.on_closed(c.remote, now);
+        if let Some(g) = self.gov.as_mut() {
+            g.closed(now, conn, &reason);
+        }
         self.probes.retain(|_, (slot, _)| *slot != c.remote);
         self.resources.release(now, c.resource_key());
         if let Phase::Active(s) = c.phase {
@@ -552,23 +626,25 @@ impl Overlay {
         }
     }
 
-    fn dial(&mut self, now: Instant, addr: SocketAddr) {
-        // Whoever asks (PeerFinder, governor), a private node dials only its fixed peers.
-        if !crate::privacy::may_dial(self.pf.config().auto_connect, self.pf.is_fixed(&addr)) {
-            return;
+    fn dial(&mut self, now: Instant, addr: SocketAddr) -> Option<ConnId> {
+        // Whoever asks (PeerFinder, governor), a private node dials only its fixed peers. The
+        // configured autoconnect, not PeerFinder's: governance turns PeerFinder's off.
+        if !crate::privacy::may_dial(self.cfg.peerfinder.auto_connect, self.pf.is_fixed(&addr)) {
+            return None;
         }
         if self.pf.new_outbound_slot(addr).is_err() {
-            return;
+            return None;
         }
         if self.resources.acquire(now, ResourceKey::outbound(addr)).is_err() {
             let _ = self.pf.on_closed(addr, now);
-            return;
+            return None;
         }
         let id = self.alloc();
         let deadline = now + self.cfg.handshake_timeout;
         self.conns.insert(id, Conn { remote: addr, inbound: false, deadline, phase: Phase::Dialing });
         self.by_remote.insert(addr, id);
         self.out.push_back(Output::Connect { conn: id, addr });
+        Some(id)
     }
 
     fn on_tcp_connected(&mut self, now: Instant, conn: ConnId, local: SocketAddr) {
@@ -615,6 +691,9 @@ impl Overlay {
             _ => None,
         };
         self.event(OverlayEvent::HandshakeRejected { conn, remote, status, reason: e.to_string() });
+        if let Some(g) = self.gov.as_mut() {
+            g.handshake_failed(conn, &e);
+        }
         self.close(now, conn, DisconnectReason::Handshake(e.to_string()));
     }
 
@@ -635,6 +714,15 @@ impl Overlay {
             Ok(Some(ResponseOutcome::Redirect { endpoints })) => {
                 let texts: Vec<String> = endpoints.iter().map(format_endpoint).collect();
                 self.pf.on_redirects(&texts);
+                let private_ok = self.pf.config().gossip_private_addresses;
+                if let Some(g) = self.gov.as_mut() {
+                    let peers = endpoints
+                        .iter()
+                        .filter(|a| private_ok || crate::address::is_public_ip(a.ip()))
+                        .map(|a| LearnedPeer { addr: *a, hops: None })
+                        .collect();
+                    g.learned(now, Some(remote), peers);
+                }
                 self.event(OverlayEvent::Redirected { conn, remote, peer_ips: endpoints });
                 self.close(now, conn, DisconnectReason::Redirected);
             }
@@ -828,6 +916,7 @@ impl Overlay {
         };
         let Some(c) = self.conns.get_mut(&conn) else { return };
         let (remote, inbound) = (c.remote, c.inbound);
+        let crawl_public = peer.crawl_public;
         let _ = self.pf.set_slot_private(remote, !peer.crawl_public);
         let event = OverlayEvent::PeerActivated {
             conn,
@@ -851,6 +940,9 @@ impl Overlay {
             send_queue: SendQueueMonitor::new(),
         }));
         self.event(event);
+        if let (false, Some(g)) = (inbound, self.gov.as_mut()) {
+            g.established(now, conn, crawl_public);
+        }
         if !leftover.is_empty() {
             if let Some(s) = self.session_mut(conn) {
                 s.decoder.push(leftover);
@@ -925,6 +1017,12 @@ impl Overlay {
     /// Charge the sender; false (and the connection closed) when it crossed the drop threshold.
     fn charge(&mut self, now: Instant, conn: ConnId, charge: Charge) -> bool {
         let Some(key) = self.conns.get(&conn).map(Conn::resource_key) else { return false };
+        if self.gov.as_mut().is_some_and(|g| g.charged(now, conn, charge)) {
+            // Protocol abuse by a governed peer: demoted to cold at once (governor.md §16.3).
+            self.resources.charge(now, key, charge);
+            self.close(now, conn, DisconnectReason::Demoted);
+            return false;
+        }
         if self.resources.charge(now, key, charge) == Disposition::Drop {
             // rippled's Consumer::disconnect: adds feeDrop so the address stays refused longer.
             self.resources.check_disconnect(now, key);
@@ -958,7 +1056,8 @@ impl Overlay {
         if !self.charge(now, conn, fee.unwrap_or(Charge::TrivialPeer)) {
             return;
         }
-        if self.conns.contains_key(&conn) {
+        // Warm (governed, not yet promoted) peers exchange pings only: nothing of theirs is relayed.
+        if self.conns.contains_key(&conn) && self.relays(conn) {
             // The key (SHA-512 of up to a whole transaction) is computed once per message:
             // hashing twice was a fifth of a relaying node's CPU in `ci/bench` relay_*.
             if let Some(key) = relay_key(&message) {
@@ -983,8 +1082,12 @@ impl Overlay {
                     if let (Some((cookie, sent)), Some(seq)) = (s.ping, p.seq) {
                         if cookie == seq {
                             s.ping = None;
-                            let rtt = now.saturating_duration_since(sent).as_millis() as u64;
+                            let elapsed = now.saturating_duration_since(sent);
+                            let rtt = elapsed.as_millis() as u64;
                             s.latency_ms = Some(s.latency_ms.map_or(rtt, |old| (old * 7 + rtt) / 8));
+                            if let Some(g) = self.gov.as_mut() {
+                                g.rtt(now, conn, elapsed);
+                            }
                         }
                     }
                 }
@@ -1042,6 +1145,23 @@ impl Overlay {
             _ => return None,
         };
         let fee = (bad > 0).then_some(Charge::InvalidData);
+        let private_ok = self.pf.config().gossip_private_addresses;
+        if let Some(g) = self.gov.as_mut() {
+            let from = g.addr_of(conn);
+            // A hop-0 entry is the sender itself, sent without its IP (rippled fills in the
+            // address the connection came from).
+            let peers = list
+                .iter()
+                .map(|e| {
+                    let ip = if e.addr.ip().is_unspecified() { remote.ip() } else { e.addr.ip() };
+                    let hops = u8::try_from(e.hops.saturating_add(1)).ok();
+                    LearnedPeer { addr: SocketAddr::new(ip, e.addr.port()), hops }
+                })
+                // As PeerFinder does (§6.3 step 6): only public addresses, unless lab mode.
+                .filter(|p| private_ok || crate::address::is_public_ip(p.addr.ip()))
+                .collect();
+            g.learned(now, from, peers);
+        }
         match self.pf.on_endpoints(remote, list, now, &mut self.rng) {
             Ok(EndpointsOutcome::Accepted { connectivity_check: Some(addr), .. }) => {
                 if self.cfg.connectivity_checks {
@@ -1137,9 +1257,10 @@ impl Overlay {
         };
         let validator = originating_validator(message).filter(|_| RelayPolicy::is_squelchable(msg_type));
         let mut targets = Vec::new();
+        let gov = self.gov.as_ref();
         for (id, c) in &mut self.conns {
             let Phase::Active(s) = &mut c.phase else { continue };
-            if Some(*id) == from || skip.contains(id) {
+            if Some(*id) == from || skip.contains(id) || gov.is_some_and(|g| !g.relays(*id)) {
                 continue;
             }
             if validator.is_some_and(|v| s.squelches.is_squelched(now, v)) {
