@@ -193,7 +193,8 @@ fn well_behaved_peer_keeps_fast_pings_during_a_flood(
         rss_before / 1024,
         peak_rss / 1024
     );
-    assert!(counts[0] >= IDLE_CONNECTIONS / 2, "{rt:?}: only {} idle connections opened", counts[0]);
+    // The listen backlog (LISTEN_BACKLOG) queues the burst: every connect succeeds.
+    assert!(counts[0] >= IDLE_CONNECTIONS * 95 / 100, "{rt:?}: only {} idle connections opened", counts[0]);
     assert!(max < MAX_RTT, "{rt:?}: ping round trip reached {max:?} (limit {MAX_RTT:?}; median {median:?})");
     assert!(
         growth < MAX_RSS_GROWTH_BYTES,

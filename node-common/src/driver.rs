@@ -57,6 +57,10 @@ pub const MAX_WRITE_QUEUE_BYTES: usize = 64 * 1024 * 1024;
 /// within this counts as unreachable. rippled leaves it to the OS connect timeout; a bound keeps
 /// a black-holed address from pinning a task for minutes.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Listen backlog of the peer port: rippled's (asio's `max_listen_connections`, SOMAXCONN),
+/// so a burst of connections queues in the kernel instead of having SYNs dropped (std's
+/// `TcpListener::bind` uses 128). The kernel caps it at `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: i32 = 4096;
 /// At shutdown, connections get this long to flush and send close_notify.
 pub const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -288,8 +292,14 @@ pub async fn run<R: Runtime>(
 
 fn bind<R: Runtime>(rt: &R, addr: SocketAddr) -> Result<R::Listener, RunError> {
     let err = |source| RunError::Listen { addr, source };
-    let std = std::net::TcpListener::bind(addr).map_err(err)?;
-    std.set_nonblocking(true).map_err(err)?;
+    let sock =
+        socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None).map_err(err)?;
+    // As std does on Unix: a restarted node can rebind while old connections sit in TIME_WAIT.
+    sock.set_reuse_address(true).map_err(err)?;
+    sock.bind(&addr.into()).map_err(err)?;
+    sock.listen(LISTEN_BACKLOG).map_err(err)?;
+    sock.set_nonblocking(true).map_err(err)?;
+    let std: std::net::TcpListener = sock.into();
     let bound = std.local_addr().map_err(err)?;
     tracing::info!("listening for peers on {bound}");
     rt.listener(std).map_err(err)
