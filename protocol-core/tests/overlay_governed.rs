@@ -7,27 +7,10 @@ use std::time::{Duration, Instant};
 use protocol_core::governor::{GovernorConfig, PeerState, PublicRoot, Targets};
 use protocol_core::messages::{proto, Message};
 use protocol_core::network::Network;
-use protocol_core::overlay::testing::Net;
-use protocol_core::overlay::{OverlayConfig, OverlayEvent};
+use protocol_core::overlay::testing::{tx, Net};
+use protocol_core::overlay::OverlayConfig;
 
 const SEC: Duration = Duration::from_secs(1);
-
-fn tx(n: u8) -> Message {
-    Message::Transaction(proto::TmTransaction {
-        raw_transaction: Some(vec![0x12, 0, n, 0xAA, 0xBB]),
-        status: Some(1),
-        receive_timestamp: None,
-        deferred: None,
-    })
-}
-
-fn received(net: &Net, node: usize, m: &Message) -> usize {
-    net.nodes[node]
-        .events
-        .iter()
-        .filter(|e| matches!(e, OverlayEvent::Message { message, .. } if message == m))
-        .count()
-}
 
 /// Six plain nodes (1..=6) and node 0 governed with `active` hot among them.
 fn star(active: u32) -> Net {
@@ -82,24 +65,24 @@ fn two_hot_rest_warm_and_warm_peers_get_no_relay() {
     let m = tx(1);
     net.input(0, protocol_core::overlay::Input::Broadcast(m.clone()));
     for h in &hot {
-        assert_eq!(received(&net, *h, &m), 1, "hot peer {h}");
+        assert_eq!(net.received(*h, &m), 1, "hot peer {h}");
     }
     for w in &warm {
-        assert_eq!(received(&net, *w, &m), 0, "warm peer {w}");
+        assert_eq!(net.received(*w, &m), 0, "warm peer {w}");
     }
     // What a warm peer relays to node 0 is not forwarded to node 0's hot peers.
     let m2 = tx(2);
     let w = warm[0];
     net.input(w, protocol_core::overlay::Input::Broadcast(m2.clone()));
     for h in &hot {
-        assert_eq!(received(&net, *h, &m2), 0, "hot peer {h} got a warm peer's relay");
+        assert_eq!(net.received(*h, &m2), 0, "hot peer {h} got a warm peer's relay");
     }
     // A hot peer's relay is forwarded to the other hot peer, not to warm peers.
     let m3 = tx(3);
     net.input(hot[0], protocol_core::overlay::Input::Broadcast(m3.clone()));
-    assert_eq!(received(&net, hot[1], &m3), 1);
+    assert_eq!(net.received(hot[1], &m3), 1);
     for w in &warm {
-        assert_eq!(received(&net, *w, &m3), 0);
+        assert_eq!(net.received(*w, &m3), 0);
     }
 }
 

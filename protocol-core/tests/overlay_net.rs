@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use protocol_core::handshake::{self, HandshakeConfig};
 use protocol_core::messages::{proto, Message};
 use protocol_core::network::Network;
-use protocol_core::overlay::testing::{node_ip, node_key, Net};
+use protocol_core::overlay::testing::{node_ip, node_key, tx, Net};
 use protocol_core::overlay::{DisconnectReason, Input, OverlayConfig, OverlayEvent};
 use protocol_core::peerfinder::{LimitsInput, PeerFinderConfig};
 
@@ -17,23 +17,6 @@ fn cfg_with_ips(net: &Net, ips: &[usize]) -> OverlayConfig {
     let mut c = net.config(Network::Xrpl);
     c.bootstrap = ips.iter().map(|i| net.addr_of(*i, &c)).collect();
     c
-}
-
-fn tx(n: u8) -> Message {
-    Message::Transaction(proto::TmTransaction {
-        raw_transaction: Some(vec![0x12, 0, n, 0xAA, 0xBB]),
-        status: Some(1),
-        receive_timestamp: None,
-        deferred: None,
-    })
-}
-
-fn received(net: &Net, node: usize, m: &Message) -> usize {
-    net.nodes[node]
-        .events
-        .iter()
-        .filter(|e| matches!(e, OverlayEvent::Message { message, .. } if message == m))
-        .count()
 }
 
 #[test]
@@ -151,16 +134,16 @@ fn transaction_crosses_a_line_once_and_is_not_echoed() {
     assert_eq!(net.neighbours(c), [b].into());
     let m = tx(1);
     net.input(a, Input::Broadcast(m.clone()));
-    assert_eq!(received(&net, b, &m), 1);
-    assert_eq!(received(&net, c, &m), 1);
-    assert_eq!(received(&net, a, &m), 0, "echoed back to the origin");
+    assert_eq!(net.received(b, &m), 1);
+    assert_eq!(net.received(c, &m), 1);
+    assert_eq!(net.received(a, &m), 0, "echoed back to the origin");
     // The same transaction again from the application: suppressed everywhere.
     net.input(a, Input::Broadcast(m.clone()));
     // And re-injected by C's side towards B: B has it, nothing moves.
     net.input(c, Input::Broadcast(m.clone()));
-    assert_eq!(received(&net, b, &m), 1);
-    assert_eq!(received(&net, c, &m), 1);
-    assert_eq!(received(&net, a, &m), 0);
+    assert_eq!(net.received(b, &m), 1);
+    assert_eq!(net.received(c, &m), 1);
+    assert_eq!(net.received(a, &m), 0);
 }
 
 #[test]
@@ -191,13 +174,13 @@ fn squelched_validator_proposals_are_not_relayed_to_that_peer() {
     };
     let p1 = proposal(1);
     net.input(a, Input::Broadcast(p1.clone()));
-    assert_eq!(received(&net, b, &p1), 1);
-    assert_eq!(received(&net, c, &p1), 0, "squelched validator relayed");
+    assert_eq!(net.received(b, &p1), 1);
+    assert_eq!(net.received(c, &p1), 0, "squelched validator relayed");
     // After the squelch expires, traffic flows again.
     net.run_for(Duration::from_secs(601), Duration::from_secs(10));
     let p2 = proposal(2);
     net.input(a, Input::Broadcast(p2.clone()));
-    assert_eq!(received(&net, c, &p2), 1);
+    assert_eq!(net.received(c, &p2), 1);
 }
 
 #[test]

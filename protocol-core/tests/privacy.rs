@@ -84,6 +84,18 @@ fn topology() -> impl Strategy<Value = Topology> {
     })
 }
 
+/// `peers_max` 11: 10 outbound and exactly one inbound slot (peerfinder.md §3.1).
+fn one_inbound_slot(net: &Net) -> OverlayConfig {
+    let mut c = net.config(Network::Xrpl);
+    let port = c.peerfinder.listening_port;
+    c.peerfinder = PeerFinderConfig::compute(&LimitsInput {
+        peers_max: Some(11),
+        listening_port: port,
+        ..LimitsInput::default()
+    });
+    c
+}
+
 fn node_config(net: &Net, kind: Kind, links: &[usize]) -> OverlayConfig {
     let mut c = net.config(Network::Xrpl);
     let port = c.peerfinder.listening_port;
@@ -233,13 +245,7 @@ fn b64(bytes: &[u8]) -> String {
 #[test]
 fn cluster_members_exchange_status_and_keep_their_slots() {
     let mut net = Net::new(Instant::now());
-    let mut a_cfg = net.config(Network::Xrpl);
-    let port = a_cfg.peerfinder.listening_port;
-    a_cfg.peerfinder = PeerFinderConfig::compute(&LimitsInput {
-        peers_max: Some(11),
-        listening_port: port,
-        ..LimitsInput::default()
-    });
+    let mut a_cfg = one_inbound_slot(&net);
     assert_eq!(a_cfg.peerfinder.in_max(), 1);
     a_cfg.cluster_nodes = vec![cluster_member(2, "charlie")];
     let a = net.add_node(a_cfg);
@@ -316,13 +322,7 @@ fn cluster_members_exchange_status_and_keep_their_slots() {
 #[test]
 fn reservation_admits_inbound_when_full() {
     let mut net = Net::new(Instant::now());
-    let mut a_cfg = net.config(Network::Xrpl);
-    let port = a_cfg.peerfinder.listening_port;
-    a_cfg.peerfinder = PeerFinderConfig::compute(&LimitsInput {
-        peers_max: Some(11),
-        listening_port: port,
-        ..LimitsInput::default()
-    });
+    let a_cfg = one_inbound_slot(&net);
     let a = net.add_node(a_cfg);
     let mut x_cfg = net.config(Network::Xrpl);
     x_cfg.bootstrap = vec![net.addr_of(a, &x_cfg)];

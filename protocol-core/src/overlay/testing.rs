@@ -69,6 +69,16 @@ pub struct Net {
 /// NetClock seconds at [`Net::new`]'s `now` (2024-01-01T00:00:00Z; any value works).
 pub const NET_CLOCK_AT_EPOCH: u32 = 757_382_400;
 
+/// A small made-up TMTransaction, distinct per `n` (the core relays transactions it cannot parse).
+pub fn tx(n: u8) -> crate::messages::Message {
+    crate::messages::Message::Transaction(crate::messages::proto::TmTransaction {
+        raw_transaction: Some(vec![0x12, 0, n, 0xAA, 0xBB]),
+        status: Some(1),
+        receive_timestamp: None,
+        deferred: None,
+    })
+}
+
 /// The harness's address for node `i`.
 pub fn node_ip(i: usize) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(198, 51, 100, (i as u8).wrapping_add(1)))
@@ -231,6 +241,15 @@ impl Net {
             .iter()
             .filter_map(|p| self.nodes.iter().position(|n| n.overlay.public_key() == &p.public_key))
             .collect()
+    }
+
+    /// How many times node `node` delivered `m` to its application (`OverlayEvent::Message`).
+    pub fn received(&self, node: usize, m: &crate::messages::Message) -> usize {
+        self.nodes[node]
+            .events
+            .iter()
+            .filter(|e| matches!(e, OverlayEvent::Message { message, .. } if message == m))
+            .count()
     }
 
     /// The ConnId node `i` uses for its active link to node `j`.
