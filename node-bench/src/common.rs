@@ -135,10 +135,13 @@ impl InProcessNode {
                         .enable_all()
                         .build()
                         .map_err(|e| e.to_string())?;
-                    rt.block_on(driver::run_embedded(node_tokio::Tokio, setup, shutdown, embedding))
+                    node_tokio::block_on_spawned(
+                        &rt,
+                        driver::run_embedded(node_tokio::Tokio, setup, shutdown, embedding),
+                    )
                 }
                 Flavor::AsyncStd => {
-                    async_std::task::block_on(driver::run_embedded(
+                    node_asyncstd::block_on_spawned(driver::run_embedded(
                     node_asyncstd::AsyncStd,
                     setup,
                     shutdown,

@@ -108,32 +108,51 @@ fn template_parts() -> (Vec<u8>, usize, Vec<u8>) {
     (frame, offset, raw)
 }
 
-/// The credit window shared by injector and counter.
+/// Credits a blocked sender waits for before it resumes: waking it per returned credit would
+/// cost a futex wake per message on the counting side (std's `notify_one` is a syscall).
+const RESUME: u64 = WINDOW / 4;
+// The sender blocks on credits, never on the node's bounded application queue (whose wake-ups
+// per freed slot would be part of the measurement).
+const _: () = assert!(WINDOW <= driver::APP_INPUT_QUEUE as u64 && RESUME > 0);
+
+/// The credit window shared by sender and counter: free credits, and whether the sender waits.
 #[derive(Default)]
 struct Credits {
-    free: Mutex<u64>,
+    state: Mutex<(u64, bool)>,
     cv: Condvar,
 }
 
 impl Credits {
     fn give(&self, n: u64) {
-        if let Ok(mut f) = self.free.lock() {
-            *f += n;
-            self.cv.notify_one();
+        if let Ok(mut s) = self.state.lock() {
+            s.0 += n;
+            if s.1 && s.0 >= RESUME {
+                s.1 = false;
+                self.cv.notify_one();
+            }
         }
     }
 
     /// Take one credit; false when none came within 50 ms (the caller checks its stop flag).
     fn take(&self) -> bool {
-        let Ok(mut f) = self.free.lock() else { return false };
-        while *f == 0 {
-            match self.cv.wait_timeout(f, Duration::from_millis(50)) {
-                Ok((g, t)) if t.timed_out() && *g == 0 => return false,
-                Ok((g, _)) => f = g,
-                Err(_) => return false,
+        let Ok(mut s) = self.state.lock() else { return false };
+        if s.0 == 0 {
+            s.1 = true;
+            while s.1 {
+                match self.cv.wait_timeout(s, Duration::from_millis(50)) {
+                    Ok((g, t)) if t.timed_out() => {
+                        s = g;
+                        s.1 = false;
+                    }
+                    Ok((g, _)) => s = g,
+                    Err(_) => return false,
+                }
+            }
+            if s.0 == 0 {
+                return false;
             }
         }
-        *f -= 1;
+        s.0 -= 1;
         true
     }
 }

@@ -62,7 +62,7 @@ pub const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Inputs an embedding application may have waiting for the driver ([`Embedding::inputs`]).
 /// Bounded so an application that submits faster than the node sends waits on `send` instead
 /// of growing memory.
-pub const APP_INPUT_QUEUE: usize = 256;
+pub const APP_INPUT_QUEUE: usize = 1024;
 
 /// What a runtime supplies. Everything else is in this module.
 pub trait Runtime: Clone + Send + Sync + 'static {
