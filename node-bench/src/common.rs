@@ -140,14 +140,12 @@ impl InProcessNode {
                         driver::run_embedded(node_tokio::Tokio, setup, shutdown, embedding),
                     )
                 }
-                Flavor::AsyncStd => {
-                    node_asyncstd::block_on_spawned(driver::run_embedded(
+                Flavor::AsyncStd => node_asyncstd::block_on_spawned(driver::run_embedded(
                     node_asyncstd::AsyncStd,
                     setup,
                     shutdown,
                     embedding,
-                ))
-                }
+                )),
             };
             r.map_err(|e| e.to_string())
         });

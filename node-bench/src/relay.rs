@@ -31,10 +31,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use conformance::peer::Tls;
-use openssl::ssl::{SslAcceptor, SslConnector};
-use protocol_core::framing::{encode_frame, FrameDecoder, FrameOptions};
 use futures::SinkExt;
 use node_common::driver;
+use openssl::ssl::{SslAcceptor, SslConnector};
+use protocol_core::framing::{encode_frame, FrameDecoder, FrameOptions};
 use protocol_core::messages::{proto, Message, MessageType};
 use protocol_core::overlay::{Input, OverlayEvent};
 use protocol_core::Network;
@@ -212,7 +212,11 @@ fn count(mut s: Tls, mut dec: FrameDecoder, shared: Arc<Shared>) {
 }
 
 fn new_shared() -> Arc<Shared> {
-    Arc::new(Shared { received: AtomicU64::new(0), credits: Credits::default(), stop: AtomicBool::new(false) })
+    Arc::new(Shared {
+        received: AtomicU64::new(0),
+        credits: Credits::default(),
+        stop: AtomicBool::new(false),
+    })
 }
 
 /// Messages per second over [`MEASURE`]: `send(seq)` runs in its own thread, one call per
@@ -442,4 +446,81 @@ pub fn run(workload: Workload) -> Result<()> {
     emit(&format!("relay_asyncstd{suffix}"), a, "msg/s", b, a / b);
     emit(&format!("relay_asyncstd_vs_tokio{suffix}"), a, "msg/s", t, a / t);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The embedding hook end to end on both runtimes: every distinct transaction A's
+    /// application broadcasts reaches B's application exactly once, and an input only the driver
+    /// may report is ignored (the node keeps running). Bounded by deadlines, not sleeps.
+    #[test]
+    fn embedded_nodes_deliver_every_broadcast_once() {
+        const N: u64 = 200;
+        for (k, flavor) in [Flavor::Tokio, Flavor::AsyncStd].into_iter().enumerate() {
+            let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+            let ip = |last: u8| -> IpAddr { Ipv4Addr::new(127, 3, k as u8, last).into() };
+            let b_addr = SocketAddr::new(ip(2), free_port(ip(2)).unwrap());
+            let a_addr = SocketAddr::new(ip(1), free_port(ip(1)).unwrap());
+            let received = Arc::new(AtomicU64::new(0));
+            // A's connection id of its link to B, once active (+1, so 0 means not yet).
+            let active = Arc::new(AtomicU64::new(0));
+            let b_emb = {
+                let received = received.clone();
+                driver::Embedding::default().on_event(move |ev| {
+                    if let OverlayEvent::Message { message: Message::Transaction(_), .. } = ev {
+                        received.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            };
+            let mut a_emb = {
+                let active = active.clone();
+                driver::Embedding::default().on_event(move |ev| {
+                    if let OverlayEvent::PeerActivated { conn, .. } = ev {
+                        active.store(conn.0 + 1, Ordering::Relaxed);
+                    }
+                })
+            };
+            let mut app = a_emb.inputs();
+            let mut b =
+                InProcessNode::start_embedded(flavor, dirs[1].path(), b_addr, &[], "", b_emb).unwrap();
+            let mut a =
+                InProcessNode::start_embedded(flavor, dirs[0].path(), a_addr, &[b_addr], "", a_emb).unwrap();
+            let (_, _, raw) = template_parts();
+            let mut send = |input: Input| futures::executor::block_on(app.send(input)).unwrap();
+            let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+                let deadline = Instant::now() + IO_TIMEOUT;
+                while !done() {
+                    assert!(Instant::now() < deadline, "{flavor:?}: {what} within {IO_TIMEOUT:?}");
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            };
+            wait_for("A activated its link to B", &|| active.load(Ordering::Relaxed) > 0);
+            // B may activate A a moment after A activated B: single messages until one arrives.
+            let deadline = Instant::now() + IO_TIMEOUT;
+            let mut seq = 0;
+            while received.load(Ordering::Relaxed) == 0 {
+                assert!(Instant::now() < deadline, "{flavor:?}: no message reached B");
+                send(Input::Broadcast(transaction(&raw, seq)));
+                seq += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            let before = received.load(Ordering::Relaxed);
+            // A forged report that the link closed: ignored, or the messages below would not go.
+            let link = protocol_core::overlay::ConnId(active.load(Ordering::Relaxed) - 1);
+            send(Input::Closed { conn: link, error: None });
+            for i in 0..N {
+                send(Input::Broadcast(transaction(&raw, seq + i)));
+            }
+            // A repeat is suppressed by A's HashRouter: it must not arrive again.
+            send(Input::Broadcast(transaction(&raw, seq)));
+            wait_for("every broadcast", &|| received.load(Ordering::Relaxed) >= before + N);
+            std::thread::sleep(Duration::from_millis(100));
+            assert_eq!(received.load(Ordering::Relaxed), before + N, "{flavor:?}: each exactly once");
+            a.stop().unwrap();
+            b.stop().unwrap();
+        }
+    }
 }

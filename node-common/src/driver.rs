@@ -127,11 +127,18 @@ async fn deadline<R: Runtime, T>(rt: &R, at: Instant, fut: impl Future<Output = 
 }
 
 enum Msg<R: Runtime> {
-    Accepted { tcp: R::Tcp, remote: SocketAddr, local: SocketAddr },
+    Accepted {
+        tcp: R::Tcp,
+        remote: SocketAddr,
+        local: SocketAddr,
+    },
     Input(Input),
     /// From the embedding application ([`Embedding::inputs`]).
     App(Input),
-    Data { conn: ConnId, bytes: Vec<u8> },
+    Data {
+        conn: ConnId,
+        bytes: Vec<u8>,
+    },
     Shutdown,
 }
 
@@ -719,6 +726,32 @@ mod tests {
         let first = rd.read(&mut buf).now_or_never().unwrap().unwrap();
         assert_eq!(fill_ready(&mut rd, &mut buf, first), (2500, Some(None)), "EOF reported after the bytes");
     }
+
+    #[test]
+    fn applications_may_submit_only_application_inputs() {
+        use protocol_core::messages::{proto, Message};
+        let conn = ConnId(1);
+        let ping = Message::Ping(proto::TmPing::default());
+        assert!(is_application_input(&Input::Broadcast(ping.clone())));
+        assert!(is_application_input(&Input::Send { conn, message: ping }));
+        assert!(is_application_input(&Input::BootcacheLoaded(String::new())));
+        let local = SocketAddr::from(([127, 0, 0, 1], 1));
+        for driver_only in [
+            Input::TcpConnected { conn, local },
+            Input::ConnectFailed { conn, error: String::new() },
+            Input::TlsEstablished { conn, local_finished: vec![0; 12], peer_finished: vec![0; 12] },
+            Input::TlsFailed { conn, error: String::new() },
+            Input::Closed { conn, error: None },
+            Input::ProbeResult { probe: conn, reachable: true },
+            Input::SendQueue { conn, messages: 0 },
+        ] {
+            assert!(!is_application_input(&driver_only), "{driver_only:?}");
+        }
+    }
+
+    // The application queue is bounded, and large enough for a sender to keep a few hundred
+    // 1 KiB messages in flight without waiting on it. Checked at compile time.
+    const _: () = assert!(APP_INPUT_QUEUE >= INPUT_QUEUE && APP_INPUT_QUEUE <= 64 * 1024);
 
     // The read buffer doubles from MIN_READ_CHUNK up to READ_CHUNK; a write batch holds at
     // least a few full TLS records (16 KiB each). Checked at compile time.
