@@ -162,5 +162,16 @@ fn run(setup: node_common::node::NodeSetup) -> Result<(), driver::RunError> {
 
 #[cfg(all(feature = "async-std", not(feature = "smol")))]
 fn run(setup: node_common::node::NodeSetup) -> Result<(), driver::RunError> {
-    async_std::task::block_on(driver::run(AsyncStd, setup, shutdown_signal()))
+    block_on_spawned(driver::run(AsyncStd, setup, shutdown_signal()))
+}
+
+/// Run the driver future `node` as an async-std task, not on the thread calling `block_on`:
+/// the driver and its connections' tasks then share the executor's threads, so waking one
+/// another does not cross to a thread of its own each time (ci/bench `relay_asyncstd`).
+#[cfg(feature = "async-std")]
+pub fn block_on_spawned<F>(node: F) -> Result<(), driver::RunError>
+where
+    F: std::future::Future<Output = Result<(), driver::RunError>> + Send + 'static,
+{
+    async_std::task::block_on(async_std::task::spawn(node))
 }

@@ -89,6 +89,18 @@ impl InProcessNode {
         fixed: &[SocketAddr],
         extra: &str,
     ) -> Result<Self> {
+        Self::start_embedded(flavor, dir, listen, fixed, extra, driver::Embedding::default())
+    }
+
+    /// [`InProcessNode::start`] with an application hooked into the driver (inputs, events).
+    pub fn start_embedded(
+        flavor: Flavor,
+        dir: &Path,
+        listen: SocketAddr,
+        fixed: &[SocketAddr],
+        extra: &str,
+        embedding: driver::Embedding,
+    ) -> Result<Self> {
         let mut conf = format!(
             "[port_peer]\nip = {}\nport = {}\nprotocol = peer\n\n{extra}\n",
             listen.ip(),
@@ -123,11 +135,17 @@ impl InProcessNode {
                         .enable_all()
                         .build()
                         .map_err(|e| e.to_string())?;
-                    rt.block_on(driver::run(node_tokio::Tokio, setup, shutdown))
+                    node_tokio::block_on_spawned(
+                        &rt,
+                        driver::run_embedded(node_tokio::Tokio, setup, shutdown, embedding),
+                    )
                 }
-                Flavor::AsyncStd => {
-                    async_std::task::block_on(driver::run(node_asyncstd::AsyncStd, setup, shutdown))
-                }
+                Flavor::AsyncStd => node_asyncstd::block_on_spawned(driver::run_embedded(
+                    node_asyncstd::AsyncStd,
+                    setup,
+                    shutdown,
+                    embedding,
+                )),
             };
             r.map_err(|e| e.to_string())
         });

@@ -63,6 +63,10 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const LISTEN_BACKLOG: i32 = 4096;
 /// At shutdown, connections get this long to flush and send close_notify.
 pub const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Inputs an embedding application may have waiting for the driver ([`Embedding::inputs`]).
+/// Bounded so an application that submits faster than the node sends waits on `send` instead
+/// of growing memory.
+pub const APP_INPUT_QUEUE: usize = 1024;
 
 /// What a runtime supplies. Everything else is in this module.
 pub trait Runtime: Clone + Send + Sync + 'static {
@@ -127,9 +131,18 @@ async fn deadline<R: Runtime, T>(rt: &R, at: Instant, fut: impl Future<Output = 
 }
 
 enum Msg<R: Runtime> {
-    Accepted { tcp: R::Tcp, remote: SocketAddr, local: SocketAddr },
+    Accepted {
+        tcp: R::Tcp,
+        remote: SocketAddr,
+        local: SocketAddr,
+    },
     Input(Input),
-    Data { conn: ConnId, bytes: Vec<u8> },
+    /// From the embedding application ([`Embedding::inputs`]).
+    App(Input),
+    Data {
+        conn: ConnId,
+        bytes: Vec<u8>,
+    },
     Shutdown,
 }
 
@@ -171,6 +184,45 @@ impl<R: Runtime> Ctx<R> {
     }
 }
 
+/// A callback seeing every [`OverlayEvent`] of an embedded node ([`Embedding::on_event`]).
+pub type EventSink = Box<dyn FnMut(&OverlayEvent) + Send>;
+
+/// The hook for an application that runs a node in-process (a benchmark, a test, a server
+/// built on the overlay): it submits application [`Input`]s (`Broadcast`, `Send`,
+/// `BootcacheLoaded`) and sees the core's [`OverlayEvent`]s (peers coming and going, every
+/// received message). The driver only carries these; what to send and what an event means is
+/// the application's business. The binaries run with `Embedding::default()` (no hook).
+#[derive(Default)]
+pub struct Embedding {
+    inputs: Option<mpsc::Receiver<Input>>,
+    on_event: Option<EventSink>,
+}
+
+impl Embedding {
+    /// A channel for application inputs (bounded by [`APP_INPUT_QUEUE`]); the node takes them
+    /// in order, interleaved fairly with its sockets' traffic. Inputs that only the driver may
+    /// report (socket and probe results, `SendQueue`) are ignored with a warning. Closing the
+    /// sender does not stop the node.
+    pub fn inputs(&mut self) -> mpsc::Sender<Input> {
+        let (tx, rx) = mpsc::channel(APP_INPUT_QUEUE);
+        self.inputs = Some(rx);
+        tx
+    }
+
+    /// Call `f` with every event, in the driver task, after the driver logged it. `f` runs
+    /// between two steps of the core: it must return quickly and never block on the node.
+    pub fn on_event(mut self, f: impl FnMut(&OverlayEvent) + Send + 'static) -> Self {
+        self.on_event = Some(Box::new(f));
+        self
+    }
+}
+
+/// True for the inputs an application may submit; the others report socket or probe results
+/// and come from the driver alone (a forged `Closed` would desynchronise its connection table).
+fn is_application_input(input: &Input) -> bool {
+    matches!(input, Input::Broadcast(_) | Input::Send { .. } | Input::BootcacheLoaded(_))
+}
+
 /// Run a node until `shutdown` completes, then close every connection, flush, and write the
 /// bootcache into the data directory.
 pub async fn run<R: Runtime>(
@@ -178,9 +230,27 @@ pub async fn run<R: Runtime>(
     setup: NodeSetup,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
+    run_embedded(rt, setup, shutdown, Embedding::default()).await
+}
+
+/// [`run`], with an application hooked in through `embedding`.
+pub async fn run_embedded<R: Runtime>(
+    rt: R,
+    setup: NodeSetup,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    embedding: Embedding,
+) -> Result<(), RunError> {
+    let Embedding { inputs: app_inputs, mut on_event } = embedding;
     let acceptor = tls::acceptor(&setup.tls, setup.tls_policy)?;
     let connector = tls::connector(setup.tls_policy)?;
-    let (inputs, mut rx) = mpsc::channel::<Msg<R>>(INPUT_QUEUE);
+    let (inputs, rx) = mpsc::channel::<Msg<R>>(INPUT_QUEUE);
+    // The application's inputs join the sockets' as one stream; it ends when the sockets' does
+    // (the application closing its sender must not stop the node).
+    let app = match app_inputs {
+        Some(app) => Either::Left(app.map(Msg::App)),
+        None => Either::Right(futures::stream::pending()),
+    };
+    let mut rx = futures::stream::select(rx, app);
     let source_ip = setup.listen.map(|a| a.ip()).filter(|ip| !ip.is_unspecified());
     let ctx = Arc::new(Ctx { rt: rt.clone(), acceptor, connector, inputs, source_ip });
 
@@ -213,7 +283,7 @@ pub async fn run<R: Runtime>(
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(0);
 
     loop {
-        drain(&ctx, &mut overlay, &mut conns, &alive_tx, alphabet);
+        drain(&ctx, &mut overlay, &mut conns, &alive_tx, alphabet, &mut on_event);
         let timer = match overlay.poll_timeout() {
             Some(t) => rt.timer_at(t),
             None => Box::pin(future::pending()),
@@ -262,6 +332,13 @@ pub async fn run<R: Runtime>(
                     overlay.handle_input(now, input);
                 }
             }
+            Msg::App(input) => {
+                if is_application_input(&input) {
+                    overlay.handle_input(now, input);
+                } else {
+                    tracing::warn!("ignored an application input only the driver may report: {input:?}");
+                }
+            }
             Msg::Shutdown => break,
         }
         // A steady stream of messages must not starve the core's timers.
@@ -274,7 +351,7 @@ pub async fn run<R: Runtime>(
 
     tracing::info!("shutting down: closing {} connections", conns.len());
     overlay.shutdown(Instant::now());
-    drain(&ctx, &mut overlay, &mut conns, &alive_tx, alphabet);
+    drain(&ctx, &mut overlay, &mut conns, &alive_tx, alphabet, &mut on_event);
     for (_, entry) in conns.drain() {
         let _ = entry.tx.unbounded_send(WriteCmd::Close);
     }
@@ -318,6 +395,7 @@ fn drain<R: Runtime>(
     conns: &mut HashMap<ConnId, ConnEntry>,
     alive: &mpsc::Sender<()>,
     alphabet: protocol_core::keys::Alphabet,
+    on_event: &mut Option<EventSink>,
 ) {
     while let Some(out) = overlay.poll_output() {
         match out {
@@ -354,7 +432,12 @@ fn drain<R: Runtime>(
                     drop(alive);
                 }));
             }
-            Output::Event(ev) => log_event(&ev, alphabet),
+            Output::Event(ev) => {
+                log_event(&ev, alphabet);
+                if let Some(f) = on_event.as_mut() {
+                    f(&ev);
+                }
+            }
             Output::Probe { probe, addr } => {
                 let c = ctx.clone();
                 // Not a connection: no writer, no entry in `conns`, no part in the shutdown flush.
@@ -657,6 +740,32 @@ mod tests {
         let first = rd.read(&mut buf).now_or_never().unwrap().unwrap();
         assert_eq!(fill_ready(&mut rd, &mut buf, first), (2500, Some(None)), "EOF reported after the bytes");
     }
+
+    #[test]
+    fn applications_may_submit_only_application_inputs() {
+        use protocol_core::messages::{proto, Message};
+        let conn = ConnId(1);
+        let ping = Message::Ping(proto::TmPing::default());
+        assert!(is_application_input(&Input::Broadcast(ping.clone())));
+        assert!(is_application_input(&Input::Send { conn, message: ping }));
+        assert!(is_application_input(&Input::BootcacheLoaded(String::new())));
+        let local = SocketAddr::from(([127, 0, 0, 1], 1));
+        for driver_only in [
+            Input::TcpConnected { conn, local },
+            Input::ConnectFailed { conn, error: String::new() },
+            Input::TlsEstablished { conn, local_finished: vec![0; 12], peer_finished: vec![0; 12] },
+            Input::TlsFailed { conn, error: String::new() },
+            Input::Closed { conn, error: None },
+            Input::ProbeResult { probe: conn, reachable: true },
+            Input::SendQueue { conn, messages: 0 },
+        ] {
+            assert!(!is_application_input(&driver_only), "{driver_only:?}");
+        }
+    }
+
+    // The application queue is bounded, and large enough for a sender to keep a few hundred
+    // 1 KiB messages in flight without waiting on it. Checked at compile time.
+    const _: () = assert!(APP_INPUT_QUEUE >= INPUT_QUEUE && APP_INPUT_QUEUE <= 64 * 1024);
 
     // The read buffer doubles from MIN_READ_CHUNK up to READ_CHUNK; a write batch holds at
     // least a few full TLS records (16 KiB each). Checked at compile time.

@@ -246,6 +246,23 @@ impl<P: Copy + Eq + Hash> HashRouter<P> {
         created
     }
 
+    /// [`Self::add_suppression`] (`from: None`) or [`Self::add_suppression_peer`], then
+    /// [`Self::should_relay`], in one lookup: `None` for a duplicate, else the peers to skip
+    /// (`from` among them). A hash seen for the first time is always due for relay, so the
+    /// second lookup (and its reordering of the age index) was pure cost on every relayed
+    /// message (ci/bench `relay_*`).
+    pub fn add_first(&mut self, now: Instant, hash: [u8; 32], from: Option<P>) -> Option<HashSet<P>> {
+        let (entry, created) = self.emplace(now, hash);
+        if let Some(peer) = from {
+            entry.peers.insert(peer);
+        }
+        if !created {
+            return None;
+        }
+        entry.relayed = Some(now);
+        Some(std::mem::take(&mut entry.peers))
+    }
+
     /// Should `hash` be relayed now? `Some(skip)` at most once per [`RELAY_INTERVAL`]: send to
     /// every peer not in `skip` (they already have it). The recorded peers are handed over and
     /// cleared, as rippled does. `None`: relayed recently, do not send.
@@ -611,6 +628,27 @@ mod tests {
         assert_eq!(r.should_relay(secs(t0, 29), h(2)), None);
         let again = r.should_relay(secs(t0, 30), h(2)).unwrap();
         assert_eq!(again, HashSet::from([3]));
+    }
+
+    #[test]
+    fn add_first_is_add_suppression_then_should_relay() {
+        let t0 = Instant::now();
+        let (mut one, mut two): (HashRouter<u32>, HashRouter<u32>) = (HashRouter::new(), HashRouter::new());
+        for (t, hash, from) in
+            [(0, 5, Some(1)), (1, 5, Some(2)), (2, 6, None), (40, 5, Some(3)), (41, 6, Some(4))]
+        {
+            let now = secs(t0, t);
+            let first = match from {
+                Some(p) => two.add_suppression_peer(now, h(hash), p),
+                None => two.add_suppression(now, h(hash)),
+            };
+            let expected = if first { two.should_relay(now, h(hash)) } else { None };
+            assert_eq!(one.add_first(now, h(hash), from), expected, "at {t} s, hash {hash}");
+            assert_eq!(one.peers(&h(hash)), two.peers(&h(hash)));
+        }
+        // A duplicate arriving after the relay interval is still a duplicate: no second relay.
+        assert_eq!(one.add_first(secs(t0, 45), h(5), Some(9)), None);
+        assert_eq!(one.peers(&h(5)), Some(&HashSet::from([2, 3, 9])));
     }
 
     #[test]

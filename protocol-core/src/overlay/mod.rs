@@ -1240,19 +1240,10 @@ impl Overlay {
     fn relay(&mut self, now: Instant, message: &Message, key: Option<[u8; 32]>, from: Option<ConnId>) {
         let msg_type = message.message_type().number();
         let skip = match key {
-            Some(key) => {
-                let first = match from {
-                    Some(peer) => self.router.add_suppression_peer(now, key, peer),
-                    None => self.router.add_suppression(now, key),
-                };
-                if !first {
-                    return;
-                }
-                match self.router.should_relay(now, key) {
-                    Some(skip) => skip,
-                    None => return,
-                }
-            }
+            Some(key) => match self.router.add_first(now, key, from) {
+                Some(skip) => skip,
+                None => return,
+            },
             None => HashSet::new(),
         };
         let validator = originating_validator(message).filter(|_| RelayPolicy::is_squelchable(msg_type));
