@@ -51,6 +51,17 @@ pub fn emit(metric: &str, value: f64, unit: &str, baseline: f64, ratio: f64) {
 }
 
 /// Median of a non-empty sample (NaN for an empty one).
+/// A fresh self-signed identity and the modern-policy acceptor and connector built from it.
+pub fn tls_contexts() -> Result<(openssl::ssl::SslAcceptor, SslConnector)> {
+    let failed = |e: &dyn std::fmt::Display| BenchError::Failed(e.to_string());
+    let identity =
+        node_common::tls::TlsIdentity::generate(std::time::SystemTime::now()).map_err(|e| failed(&e))?;
+    let policy = node_common::tls::TlsPolicy::Modern;
+    let acceptor = node_common::tls::acceptor(&identity, policy).map_err(|e| failed(&e))?;
+    let connector = node_common::tls::connector(policy).map_err(|e| failed(&e))?;
+    Ok((acceptor, connector))
+}
+
 pub fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return f64::NAN;

@@ -18,7 +18,8 @@ use protocol_core::keys::{NodeKeyPair, Seed};
 use protocol_core::Network;
 
 use crate::common::{
-    emit, free_port, fresh_plan, handshake_once, median, BenchError, Flavor, InProcessNode, Result,
+    emit, free_port, fresh_plan, handshake_once, median, tls_contexts, BenchError, Flavor, InProcessNode,
+    Result,
 };
 
 /// Client threads (the machine has 2 cores; enough to keep a server busy).
@@ -131,12 +132,7 @@ fn baseline(acceptor: &SslAcceptor, connector: &SslConnector, plans: &[Vec<Reque
 }
 
 pub fn run() -> Result<()> {
-    let identity = node_common::tls::TlsIdentity::generate(std::time::SystemTime::now())
-        .map_err(|e| BenchError::Failed(e.to_string()))?;
-    let policy = node_common::tls::TlsPolicy::Modern;
-    let acceptor =
-        node_common::tls::acceptor(&identity, policy).map_err(|e| BenchError::Failed(e.to_string()))?;
-    let connector = node_common::tls::connector(policy).map_err(|e| BenchError::Failed(e.to_string()))?;
+    let (acceptor, connector) = tls_contexts()?;
     let plans: Vec<Vec<RequestPlan>> =
         (0..CLIENTS).map(|_| (0..KEYS_PER_CLIENT).map(|_| fresh_plan(Network::Xrpl)).collect()).collect();
     let dir = tempfile::tempdir()?;

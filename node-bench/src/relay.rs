@@ -46,8 +46,8 @@ use protocol_core::overlay::{Input, OverlayEvent};
 use protocol_core::Network;
 
 use crate::common::{
-    emit, fail, free_port, fresh_plan, median, upgrade_from, BenchError, Flavor, InProcessNode, Result,
-    IO_TIMEOUT,
+    emit, fail, free_port, fresh_plan, median, tls_contexts, upgrade_from, BenchError, Flavor, InProcessNode,
+    Result, IO_TIMEOUT,
 };
 
 /// Frame size on the wire, header included.
@@ -414,12 +414,7 @@ pub enum Workload {
 }
 
 pub fn run(workload: Workload) -> Result<()> {
-    let identity = node_common::tls::TlsIdentity::generate(std::time::SystemTime::now())
-        .map_err(|e| BenchError::Failed(e.to_string()))?;
-    let policy = node_common::tls::TlsPolicy::Modern;
-    let acceptor =
-        node_common::tls::acceptor(&identity, policy).map_err(|e| BenchError::Failed(e.to_string()))?;
-    let connector = node_common::tls::connector(policy).map_err(|e| BenchError::Failed(e.to_string()))?;
+    let (acceptor, connector) = tls_contexts()?;
     let dirs = |_| -> Result<[tempfile::TempDir; 2]> { Ok([tempfile::tempdir()?, tempfile::tempdir()?]) };
     let (tokio_dirs, async_dirs) = (dirs(())?, dirs(())?);
     let nodes = |flavor: Flavor, dirs: &[tempfile::TempDir; 2], round: u8| match workload {
